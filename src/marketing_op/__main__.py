@@ -1,0 +1,3 @@
+from marketing_op.cli import main
+
+main()

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja import Field as SchemaField
+
+from marketing_op.accounts.auth import BasicCredentials, bearer_token
+from marketing_op.accounts.models import AccessToken
+from marketing_op.accounts.schemas import TokenResponse
+from marketing_op.accounts.services import token_issue, token_revoke
+from marketing_op.core.schemas import Message, ValidationMessage
+
+router = Router(tags=["auth"])
+basic_credentials = BasicCredentials()
+
+
+class ScopeParams(Schema):
+    scope: str = SchemaField(
+        "read", max_length=100, description="Space-separated scopes: read (default) or read write."
+    )
+
+
+EXCHANGE_RESPONSES = {200: TokenResponse, 400: Message, 401: Message, 422: ValidationMessage}
+
+
+def _exchange(request: HttpRequest, params: ScopeParams) -> dict:
+    issued = token_issue(user=request.auth, scopes=params.scope)  # type: ignore[attr-defined]
+    return {"data": issued}
+
+
+@router.get("/auth/token/", auth=basic_credentials, response=EXCHANGE_RESPONSES,
+            summary="Exchange a username and password for a bearer token")
+def token_exchange(request: HttpRequest, params: Query[ScopeParams]) -> dict:
+    return _exchange(request, params)
+
+
+@router.post("/auth/token/", auth=basic_credentials, response=EXCHANGE_RESPONSES,
+             summary="Exchange a username and password for a bearer token")
+def token_exchange_post(request: HttpRequest, params: Query[ScopeParams]) -> dict:
+    return _exchange(request, params)
+
+
+@router.get("/token/", auth=basic_credentials, response=EXCHANGE_RESPONSES, deprecated=True,
+            summary="Old spelling of GET /api/auth/token/")
+def token_exchange_old_path(request: HttpRequest, params: Query[ScopeParams]) -> dict:
+    return _exchange(request, params)
+
+
+@router.delete("/auth/token/", auth=bearer_token, response={204: None, 401: Message},
+               summary="Revoke the bearer token of this request")
+def token_revoke_current(request: HttpRequest) -> tuple[int, None]:
+    access_token: AccessToken = request.auth  # type: ignore[attr-defined]
+    token_revoke(access_token=access_token)
+    return 204, None

@@ -1,0 +1,85 @@
+"""The one NinjaAPI: routers, JSON rendering and the single mapping of errors to HTTP."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import BaseRenderer
+
+from marketing_op.core.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+
+class JsonRenderer(BaseRenderer):
+    media_type = "application/json"
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return orjson.dumps(data, option=orjson.OPT_PASSTHROUGH_DATACLASS, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+api = NinjaAPI(
+    title="Marketing OP API",
+    version="1.0.0",
+    description="Marketing measurement data: conversions per channel, shares and weekly sales.",
+    renderer=JsonRenderer(),
+    urls_namespace="api",
+)
+api.add_router("/", "marketing_op.core.api.router")
+api.add_router("/", "marketing_op.accounts.api.router")
+api.add_router("/marketing/", "marketing_op.measurements.api.router")
+
+
+def _www_authenticate(request: HttpRequest) -> str:
+    if request.path.rstrip("/").endswith("token") and request.method != "DELETE":
+        return 'Basic realm="marketing-op", charset="UTF-8"'
+    return 'Bearer realm="marketing-op"'
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_failed(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": "Missing, invalid or expired credentials."}, status=401
+    )
+    response["WWW-Authenticate"] = _www_authenticate(request)
+    return response
+
+
+@api.exception_handler(ApplicationError)
+def application_error(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    response = api.create_response(request, {"detail": error.message}, status=error.status_code)
+    if error.status_code == 401:
+        response["WWW-Authenticate"] = _www_authenticate(request)
+    return response
+
+
+@api.exception_handler(ValidationError)
+def validation_failed(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    detail = [
+        {"loc": list(item.get("loc", [])), "msg": str(item.get("msg", "")),
+         "type": str(item.get("type", ""))}
+        for item in error.errors
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(error.message)}, status=error.status_code)
+
+
+@api.exception_handler(Exception)
+def unexpected_error(request: HttpRequest, error: Exception) -> HttpResponse:
+    logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return api.create_response(request, {"detail": "Internal server error."}, status=500)

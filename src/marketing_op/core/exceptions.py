@@ -1,0 +1,33 @@
+"""The application errors that business code raises; config/api.py maps them to HTTP."""
+
+
+class ApplicationError(Exception):
+    """Base of every error that business code raises on purpose."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidFilterError(ApplicationError):
+    status_code = 400
+
+
+class AuthenticationFailed(ApplicationError):
+    status_code = 401
+
+
+class PermissionDenied(ApplicationError):
+    status_code = 403
+
+
+class NotFoundError(ApplicationError):
+    status_code = 404
+
+
+class RejectedInputError(ApplicationError):
+    """Input that is well-formed HTTP but cannot be accepted (422)."""
+
+    status_code = 422
