@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja import Field as SchemaField
 
 from marketing_op.accounts.auth import BasicCredentials, bearer_token
@@ -48,7 +48,7 @@ def token_exchange_old_path(request: HttpRequest, params: Query[ScopeParams]) ->
 
 @router.delete("/auth/token/", auth=bearer_token, response={204: None, 401: Message},
                summary="Revoke the bearer token of this request")
-def token_revoke_current(request: HttpRequest) -> tuple[int, None]:
+def token_revoke_current(request: HttpRequest) -> Status:
     access_token: AccessToken = request.auth  # type: ignore[attr-defined]
     token_revoke(access_token=access_token)
-    return 204, None
+    return Status(204, None)

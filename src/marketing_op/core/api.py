@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 router = Router(tags=["health"])
 
@@ -15,10 +15,10 @@ class Health(Schema):
 
 @router.get("/health/", auth=None, response={200: Health, 503: Health},
             summary="Whether the service and its database answer")
-def health(request: HttpRequest) -> tuple[int, dict]:
+def health(request: HttpRequest) -> Status:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
-        return 503, {"status": "unavailable"}
-    return 200, {"status": "ok"}
+        return Status(503, {"status": "unavailable"})
+    return Status(200, {"status": "ok"})

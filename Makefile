@@ -1,0 +1,81 @@
+# The README's commands. Every target installs what it needs from the lock files.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+
+.PHONY: help install run serve test test-postgres test-sqlite lint format docs bench lock \
+        docker-build docker-up docker-down clean
+
+help:
+	@echo "make run      start the service with demo data on http://localhost:8000"
+	@echo "make test     the whole suite on PostgreSQL, and the API tests on SQLite"
+	@echo "make lint     ruff, mypy, hadolint, lock check"
+	@echo "make docs     render docs/openapi.yaml to docs/openapi.html"
+	@echo "make bench    load benchmarks (PostgreSQL, wrk); results in bench/results/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_STAMP): requirements/runtime.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/runtime.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+	  || { $(BIN)/python -m pip install --quiet --disable-pip-version-check "setuptools>=68" \
+	       && $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . ; }
+	touch $@
+
+$(STAMP): requirements/dev.txt $(RUNTIME_STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
+	touch $@
+
+install: $(STAMP)
+
+run: $(RUNTIME_STAMP)
+	$(BIN)/marketing-op migrate --no-input -v 0
+	$(BIN)/marketing-op load-demo --if-empty
+	$(BIN)/marketing-op serve
+
+test: $(STAMP)
+	$(BIN)/python scripts/test_database.py -- $(MAKE) --no-print-directory test-postgres test-sqlite
+
+test-postgres: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadfile
+
+test-sqlite: $(STAMP)
+	DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -n 2 --dist loadfile -m api 
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/uv lock --check --quiet
+	$(BIN)/python scripts/check_requirements.py
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests scripts
+	$(BIN)/ruff format src tests scripts
+
+docs: $(STAMP)
+	$(BIN)/python scripts/render_openapi.py docs/openapi.yaml docs/openapi.html
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+lock: $(STAMP)
+	$(BIN)/uv lock
+	$(BIN)/uv export --quiet --frozen --no-dev --no-emit-project -o requirements/runtime.txt
+	$(BIN)/uv export --quiet --frozen --all-groups --no-emit-project -o requirements/dev.txt
+
+docker-build:
+	docker build -t marketing-op .
+
+docker-up:
+	docker compose up --build -d
+
+docker-down:
+	docker compose down
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,35 @@
+"""A Django test client that checks every response against docs/openapi.yaml."""
+
+from __future__ import annotations
+
+import base64
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.test import Client
+from openapi_core import OpenAPI
+from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
+
+OPENAPI_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
+
+
+@cache
+def openapi() -> OpenAPI:
+    return OpenAPI.from_file_path(str(OPENAPI_PATH))
+
+
+class ContractClient(Client):
+    """Every response is validated against the hand-written OpenAPI document."""
+
+    def request(self, **request: Any) -> Any:
+        response = super().request(**request)
+        if response.wsgi_request.path.startswith("/api/") and not response.wsgi_request.path.startswith("/api/docs"):
+            openapi().validate_response(
+                DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response)
+            )
+        return response
+
+    def basic(self, username: str, password: str) -> dict[str, str]:
+        value = base64.b64encode(f"{username}:{password}".encode()).decode()
+        return {"HTTP_AUTHORIZATION": f"Basic {value}"}

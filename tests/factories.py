@@ -1,0 +1,106 @@
+"""factory-boy factories for every model; tests build their data with these."""
+
+from __future__ import annotations
+
+import datetime
+
+import factory
+from factory.django import DjangoModelFactory
+
+from marketing_op.accounts.models import Organization, User
+from marketing_op.measurements.models import Campaign, Channel, Measurement, Product
+
+TEST_PASSWORD = "correct horse battery staple"  # noqa: S105 - a test fixture, not a secret
+
+
+class OrganizationFactory(DjangoModelFactory):
+    class Meta:
+        model = Organization
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"organisation {n}")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"analyst{n}")
+    organization = factory.SubFactory(OrganizationFactory)
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def saved(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.save()
+
+
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = Product
+        django_get_or_create = ("organization", "name")
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"product {n}")
+
+
+class ChannelFactory(DjangoModelFactory):
+    class Meta:
+        model = Channel
+        django_get_or_create = ("organization", "name")
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = "tv"
+
+
+class CampaignFactory(DjangoModelFactory):
+    class Meta:
+        model = Campaign
+        django_get_or_create = ("organization", "product", "campaign_type", "name")
+
+    organization = factory.SubFactory(OrganizationFactory)
+    product = factory.SubFactory(
+        ProductFactory, organization=factory.SelfAttribute("..organization")
+    )
+    campaign_type = "performance"
+    name = factory.Sequence(lambda n: f"campaign {n}")
+
+
+class MeasurementFactory(DjangoModelFactory):
+    """A measurement; pass ``product``, ``campaign_type``, ``campaign`` and ``channel`` as names."""
+
+    class Meta:
+        model = Measurement
+        exclude = ("product_name", "campaign_type", "campaign_name", "channel_name")
+
+    organization = factory.SubFactory(OrganizationFactory)
+    product_name = "energy drink"
+    campaign_type = "performance"
+    campaign_name = "summer sale"
+    channel_name = "tv"
+    campaign = factory.LazyAttribute(
+        lambda o: CampaignFactory(
+            organization=o.organization,
+            product=ProductFactory(organization=o.organization, name=o.product_name),
+            campaign_type=o.campaign_type,
+            name=o.campaign_name,
+        )
+    )
+    channel = factory.LazyAttribute(
+        lambda o: ChannelFactory(organization=o.organization, name=o.channel_name)
+    )
+    date = datetime.date(2021, 1, 4)
+    conversions = 100.0
+
+
+def measurement(organization: Organization, **fields: object) -> Measurement:
+    """A measurement of the organisation; names may be given as product=, campaign=, channel=."""
+    renamed = {
+        {"product": "product_name", "campaign": "campaign_name", "channel": "channel_name"}.get(
+            key, key
+        ): value
+        for key, value in fields.items()
+    }
+    return MeasurementFactory(organization=organization, **renamed)
