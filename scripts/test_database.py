@@ -72,15 +72,39 @@ def _start_throwaway() -> tuple[str, Path, Path]:
         shutil.chown(folder, user=account)
     port = _free_port()
     subprocess.run(
-        _as_server_user([str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                         "--auth=trust", "-E", "UTF8", "--no-sync"]),
-        check=True, stdout=subprocess.DEVNULL,
+        _as_server_user(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     subprocess.run(
-        _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"),
-                         "-w", "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 "
-                         "-c fsync=off -c synchronous_commit=off", "start"]),
-        check=True, stdout=subprocess.DEVNULL,
+        _as_server_user(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(folder / "log"),
+                "-w",
+                "-o",
+                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 "
+                "-c fsync=off -c synchronous_commit=off",
+                "start",
+            ]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     print(f"Started a throwaway PostgreSQL on 127.0.0.1:{port}", file=sys.stderr)
     return f"postgres://postgres@127.0.0.1:{port}/postgres", bindir, data
@@ -105,7 +129,9 @@ def main() -> int:
             url, bindir, data = _start_throwaway()
             environment["DATABASE_URL"] = url
             throwaway = (bindir, data)
-    environment.setdefault("TEST_DATABASE_NAME", f"test_marketing_op_{os.getpid()}_{int(time.time())}")
+    environment.setdefault(
+        "TEST_DATABASE_NAME", f"test_marketing_op_{os.getpid()}_{int(time.time())}"
+    )
     if "REDIS_URL" not in environment and _answers("127.0.0.1", 6379):
         environment["REDIS_URL"] = "redis://127.0.0.1:6379/0"
     environment.setdefault("CACHE_KEY_PREFIX", environment["TEST_DATABASE_NAME"])
@@ -114,8 +140,12 @@ def main() -> int:
     finally:
         if throwaway:
             bindir, data = throwaway
-            subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m",
-                                            "immediate", "stop"]), stdout=subprocess.DEVNULL)
+            subprocess.run(
+                _as_server_user(
+                    [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
+                ),
+                stdout=subprocess.DEVNULL,
+            )
             shutil.rmtree(data.parent, ignore_errors=True)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -39,3 +40,22 @@ def token(user: User) -> str:
 def auth(token: str) -> dict[str, str]:
     """Headers of an authenticated request as the ``user`` of ``organization``."""
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_counters(settings: Any) -> Any:
+    """Throttle counters of this test only: a key prefix per test worker, emptied afterwards.
+
+    The cache may be a Redis server that other runs share, so nothing else is deleted.
+    """
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    prefix = caches["default"].get("KEY_PREFIX", "")
+    caches["default"]["KEY_PREFIX"] = f"{prefix}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    settings.CACHES = caches
+    from django.core.cache import cache
+
+    yield
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("throttle:*")
+    else:
+        cache.clear()

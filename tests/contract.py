@@ -24,7 +24,9 @@ class ContractClient(Client):
 
     def request(self, **request: Any) -> Any:
         response = super().request(**request)
-        if response.wsgi_request.path.startswith("/api/") and not response.wsgi_request.path.startswith("/api/docs"):
+        if response.wsgi_request.path.startswith(
+            "/api/"
+        ) and not response.wsgi_request.path.startswith("/api/docs"):
             openapi().validate_response(
                 DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response)
             )

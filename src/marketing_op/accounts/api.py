@@ -20,7 +20,13 @@ class ScopeParams(Schema):
     )
 
 
-EXCHANGE_RESPONSES = {200: TokenResponse, 400: Message, 401: Message, 422: ValidationMessage}
+EXCHANGE_RESPONSES = {
+    200: TokenResponse,
+    400: Message,
+    401: Message,
+    422: ValidationMessage,
+    429: Message,
+}
 
 
 def _exchange(request: HttpRequest, params: ScopeParams) -> dict:
@@ -28,26 +34,43 @@ def _exchange(request: HttpRequest, params: ScopeParams) -> dict:
     return {"data": issued}
 
 
-@router.get("/auth/token/", auth=basic_credentials, response=EXCHANGE_RESPONSES,
-            summary="Exchange a username and password for a bearer token")
+@router.get(
+    "/auth/token/",
+    auth=basic_credentials,
+    response=EXCHANGE_RESPONSES,
+    summary="Exchange a username and password for a bearer token",
+)
 def token_exchange(request: HttpRequest, params: Query[ScopeParams]) -> dict:
     return _exchange(request, params)
 
 
-@router.post("/auth/token/", auth=basic_credentials, response=EXCHANGE_RESPONSES,
-             summary="Exchange a username and password for a bearer token")
+@router.post(
+    "/auth/token/",
+    auth=basic_credentials,
+    response=EXCHANGE_RESPONSES,
+    summary="Exchange a username and password for a bearer token",
+)
 def token_exchange_post(request: HttpRequest, params: Query[ScopeParams]) -> dict:
     return _exchange(request, params)
 
 
-@router.get("/token/", auth=basic_credentials, response=EXCHANGE_RESPONSES, deprecated=True,
-            summary="Old spelling of GET /api/auth/token/")
+@router.get(
+    "/token/",
+    auth=basic_credentials,
+    response=EXCHANGE_RESPONSES,
+    deprecated=True,
+    summary="Old spelling of GET /api/auth/token/",
+)
 def token_exchange_old_path(request: HttpRequest, params: Query[ScopeParams]) -> dict:
     return _exchange(request, params)
 
 
-@router.delete("/auth/token/", auth=bearer_token, response={204: None, 401: Message},
-               summary="Revoke the bearer token of this request")
+@router.delete(
+    "/auth/token/",
+    auth=bearer_token,
+    response={204: None, 401: Message, 429: Message},
+    summary="Revoke the bearer token of this request",
+)
 def token_revoke_current(request: HttpRequest) -> Status:
     access_token: AccessToken = request.auth  # type: ignore[attr-defined]
     token_revoke(access_token=access_token)

@@ -11,7 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
-from marketing_op.core.exceptions import ApplicationError
+from marketing_op.core.exceptions import ApplicationError, TooManyRequests
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +61,19 @@ def application_error(request: HttpRequest, error: ApplicationError) -> HttpResp
     response = api.create_response(request, {"detail": error.message}, status=error.status_code)
     if error.status_code == 401:
         response["WWW-Authenticate"] = _www_authenticate(request)
+    if isinstance(error, TooManyRequests):
+        response["Retry-After"] = str(error.retry_after)
     return response
 
 
 @api.exception_handler(ValidationError)
 def validation_failed(request: HttpRequest, error: ValidationError) -> HttpResponse:
     detail = [
-        {"loc": list(item.get("loc", [])), "msg": str(item.get("msg", "")),
-         "type": str(item.get("type", ""))}
+        {
+            "loc": list(item.get("loc", [])),
+            "msg": str(item.get("msg", "")),
+            "type": str(item.get("type", "")),
+        }
         for item in error.errors
     ]
     return api.create_response(request, {"detail": detail}, status=422)

@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+
 def _project_dir() -> Path:
     """The source checkout when run from one (``make run``), else the working directory."""
     if os.environ.get("MARKETING_OP_HOME"):
@@ -94,10 +95,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "marketing_op.core.middleware.RequestSizeLimit",
+    "marketing_op.core.middleware.SecurityHeaders",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -153,7 +157,8 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
+            "LOCATION": os.environ.get("CACHE_LOCATION", str(VAR_DIR / "cache")),
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "marketing_op"),
         }
     }
 

@@ -13,8 +13,12 @@ class Health(Schema):
     status: str
 
 
-@router.get("/health/", auth=None, response={200: Health, 503: Health},
-            summary="Whether the service and its database answer")
+@router.get(
+    "/health/",
+    auth=None,
+    response={200: Health, 503: Health},
+    summary="Whether the service and its database answer",
+)
 def health(request: HttpRequest) -> Status:
     try:
         with connection.cursor() as cursor:

@@ -31,3 +31,17 @@ class RejectedInputError(ApplicationError):
     """Input that is well-formed HTTP but cannot be accepted (422)."""
 
     status_code = 422
+
+
+class TooManyRequests(ApplicationError):
+    """Too many attempts or requests; ``retry_after`` says in how many seconds to try again."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class PayloadTooLarge(ApplicationError):
+    status_code = 413

@@ -42,4 +42,7 @@ def paginate(
         links.append(f'<{_page_url(request, previous)}>; rel="prev"')
     if links:
         response["Link"] = ", ".join(links)
-    return {"data": rows, "meta": {"offset": page.offset, "page_size": page.page_size, "total": total}}
+    return {
+        "data": rows,
+        "meta": {"offset": page.offset, "page_size": page.page_size, "total": total},
+    }

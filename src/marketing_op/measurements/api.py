@@ -18,15 +18,18 @@ from marketing_op.measurements.schemas import (
 
 router = Router(tags=["measurements"], auth=bearer_token)
 
-LIST_ERRORS = {400: Message, 401: Message, 422: ValidationMessage}
+LIST_ERRORS = {400: Message, 401: Message, 422: ValidationMessage, 429: Message}
 
 
 def _organization(request: HttpRequest) -> Organization:
     return request.auth.user.organization  # type: ignore[attr-defined]
 
 
-@router.get("/measurements/", response={200: MeasurementPage, **LIST_ERRORS},
-            summary="Daily conversions per product, campaign and channel")
+@router.get(
+    "/measurements/",
+    response={200: MeasurementPage, **LIST_ERRORS},
+    summary="Daily conversions per product, campaign and channel",
+)
 def measurement_list(
     request: HttpRequest,
     response: HttpResponse,
@@ -44,9 +47,11 @@ def _channel_share_list(
     return paginate(request=request, response=response, queryset=queryset, page=page)
 
 
-@router.get("/stats/channel-sales-percentages/",
-            response={200: ChannelSharePage, **LIST_ERRORS},
-            summary="Each channel's share of the conversions, largest first")
+@router.get(
+    "/stats/channel-sales-percentages/",
+    response={200: ChannelSharePage, **LIST_ERRORS},
+    summary="Each channel's share of the conversions, largest first",
+)
 def channel_share_list(
     request: HttpRequest,
     response: HttpResponse,
@@ -56,9 +61,12 @@ def channel_share_list(
     return _channel_share_list(request, response, filters, page)
 
 
-@router.get("/stats/channels-sales-percentages/",
-            response={200: ChannelSharePage, **LIST_ERRORS}, deprecated=True,
-            summary="Old spelling of /stats/channel-sales-percentages/")
+@router.get(
+    "/stats/channels-sales-percentages/",
+    response={200: ChannelSharePage, **LIST_ERRORS},
+    deprecated=True,
+    summary="Old spelling of /stats/channel-sales-percentages/",
+)
 def channel_share_list_old_path(
     request: HttpRequest,
     response: HttpResponse,
@@ -68,9 +76,11 @@ def channel_share_list_old_path(
     return _channel_share_list(request, response, filters, page)
 
 
-@router.get("/stats/channel-weekly-sales/",
-            response={200: ChannelWeeklySalesPage, **LIST_ERRORS},
-            summary="Conversions per channel per ISO week")
+@router.get(
+    "/stats/channel-weekly-sales/",
+    response={200: ChannelWeeklySalesPage, **LIST_ERRORS},
+    summary="Conversions per channel per ISO week",
+)
 def channel_weekly_sales_list(
     request: HttpRequest,
     response: HttpResponse,
@@ -83,7 +93,10 @@ def channel_weekly_sales_list(
     return paginate(request=request, response=response, queryset=queryset, page=page)
 
 
-@router.get("/dimensions/", response={200: DimensionsResponse, 401: Message},
-            summary="Products, campaigns, campaign types, channels and dates with data")
+@router.get(
+    "/dimensions/",
+    response={200: DimensionsResponse, 401: Message, 429: Message},
+    summary="Products, campaigns, campaign types, channels and dates with data",
+)
 def dimensions_get(request: HttpRequest) -> dict:
     return {"data": selectors.dimensions_get(organization=_organization(request))}

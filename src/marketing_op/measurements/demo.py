@@ -39,14 +39,38 @@ CHANNEL_SCALE = {
     "folder": 140.0,
 }
 CHANNELS_BY_TYPE = {
-    "always on": ("google - branded search", "google - non-branded search", "facebook",
-                  "instagram", "dv360 - retargeting", "db360 - retargeting"),
+    "always on": (
+        "google - branded search",
+        "google - non-branded search",
+        "facebook",
+        "instagram",
+        "dv360 - retargeting",
+        "db360 - retargeting",
+    ),
     "branding": ("tv", "radio", "ooh", "print", "tiktok", "folder", "instagram"),
-    "performance": ("facebook", "tiktok", "dv360 - prospecting", "db360 - prospecting",
-                    "google - non-branded search", "instagram"),
+    "performance": (
+        "facebook",
+        "tiktok",
+        "dv360 - prospecting",
+        "db360 - prospecting",
+        "google - non-branded search",
+        "instagram",
+    ),
 }
-SEASON_BY_MONTH = ("winter", "winter", "spring", "spring", "spring", "summer", "summer", "summer",
-                   "autumn", "autumn", "autumn", "winter")
+SEASON_BY_MONTH = (
+    "winter",
+    "winter",
+    "spring",
+    "spring",
+    "spring",
+    "summer",
+    "summer",
+    "summer",
+    "autumn",
+    "autumn",
+    "autumn",
+    "winter",
+)
 CAMPAIGN_THEMES = ("launch", "sale", "festival", "sports", "loyalty", "family", "outdoor")
 WEEKDAY_FACTOR = (0.92, 0.95, 0.98, 1.0, 1.12, 1.18, 0.85)
 

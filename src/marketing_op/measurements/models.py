@@ -55,9 +55,7 @@ class Campaign(models.Model):
                 name="campaign_unique_name",
             ),
             models.CheckConstraint(condition=~Q(name=""), name="campaign_name_not_empty"),
-            models.CheckConstraint(
-                condition=~Q(campaign_type=""), name="campaign_type_not_empty"
-            ),
+            models.CheckConstraint(condition=~Q(campaign_type=""), name="campaign_type_not_empty"),
         ]
 
     def __str__(self) -> str:

@@ -81,7 +81,9 @@ def _parse_conversions(line: int, value: str, problems: ProblemLog) -> float | N
     return number
 
 
-def read_measurement_csv(lines: Iterable[str], problems: ProblemLog) -> Iterator[tuple[int, MeasurementRow]]:
+def read_measurement_csv(
+    lines: Iterable[str], problems: ProblemLog
+) -> Iterator[tuple[int, MeasurementRow]]:
     """Rows of a CSV file with their line numbers; problems go to ``problems``, not raised."""
     reader = csv.reader(lines)
     try:
@@ -116,8 +118,14 @@ def read_measurement_csv(lines: Iterable[str], problems: ProblemLog) -> Iterator
         if not values or values == [""]:
             continue
         if len(values) != len(header):
-            problems.add(RowProblem(line, "row", ",".join(values)[:80],
-                                    f"has {len(values)} fields, expected {len(header)}"))
+            problems.add(
+                RowProblem(
+                    line,
+                    "row",
+                    ",".join(values)[:80],
+                    f"has {len(values)} fields, expected {len(header)}",
+                )
+            )
             continue
         product, campaign_type, campaign, channel, day, conversions = (
             values[position] for position in positions
@@ -140,7 +148,15 @@ def write_measurement_csv(rows: Iterable[MeasurementRow], stream: IO[str]) -> in
     writer.writerow(CSV_COLUMNS)
     count = 0
     for row in rows:
-        writer.writerow((row.product, row.campaign_type, row.campaign, row.channel,
-                         row.date.isoformat(), repr(row.conversions)))
+        writer.writerow(
+            (
+                row.product,
+                row.campaign_type,
+                row.campaign,
+                row.channel,
+                row.date.isoformat(),
+                repr(row.conversions),
+            )
+        )
         count += 1
     return count

@@ -83,10 +83,14 @@ def _check_duplicates(cursor, problems: ProblemLog) -> None:  # type: ignore[no-
         "HAVING COUNT(*) > 1 ORDER BY MIN(line)"
     )
     for product, campaign_type, campaign, channel, day, first, last in cursor.fetchall():
-        problems.add(RowProblem(
-            int(last), "row", f"{product},{campaign_type},{campaign},{channel},{day}",
-            f"the same product, campaign type, campaign, channel and date as line {first}",
-        ))
+        problems.add(
+            RowProblem(
+                int(last),
+                "row",
+                f"{product},{campaign_type},{campaign},{channel},{day}",
+                f"the same product, campaign type, campaign, channel and date as line {first}",
+            )
+        )
 
 
 RESOLVE_SQL = """
@@ -110,23 +114,30 @@ def _write(cursor, organization_id: int, replace: bool) -> tuple[int, int, int, 
     cursor.execute(
         "INSERT INTO measurements_product (organization_id, name) "
         "SELECT DISTINCT %(org)s, product FROM import_staging WHERE true "
-        "ON CONFLICT (organization_id, name) DO NOTHING", org)
+        "ON CONFLICT (organization_id, name) DO NOTHING",
+        org,
+    )
     cursor.execute(
         "INSERT INTO measurements_channel (organization_id, name) "
         "SELECT DISTINCT %(org)s, channel FROM import_staging WHERE true "
-        "ON CONFLICT (organization_id, name) DO NOTHING", org)
+        "ON CONFLICT (organization_id, name) DO NOTHING",
+        org,
+    )
     cursor.execute(
         "INSERT INTO measurements_campaign (organization_id, product_id, campaign_type, name) "
         "SELECT DISTINCT %(org)s, p.id, s.campaign_type, s.campaign FROM import_staging s "
         "JOIN measurements_product p ON p.organization_id = %(org)s AND p.name = s.product "
         "WHERE true ON CONFLICT (organization_id, product_id, campaign_type, name) DO NOTHING",
-        org)
+        org,
+    )
     cursor.execute("DROP TABLE IF EXISTS import_resolved")
     cursor.execute(RESOLVE_SQL, org)
     cursor.execute(
         "SELECT COALESCE(SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END), 0), "
         "COALESCE(SUM(CASE WHEN m.conversions <> r.conversions THEN 1 ELSE 0 END), 0) "
-        f"FROM import_resolved r LEFT JOIN measurements_measurement m ON {MATCH_EXISTING}", org)
+        f"FROM import_resolved r LEFT JOIN measurements_measurement m ON {MATCH_EXISTING}",
+        org,
+    )
     inserted, updated = (int(value) for value in cursor.fetchone())
     deleted = 0
     if replace:
@@ -137,7 +148,8 @@ def _write(cursor, organization_id: int, replace: bool) -> tuple[int, int, int, 
             "AND NOT EXISTS (SELECT 1 FROM import_resolved r WHERE r.campaign_id = "
             "measurements_measurement.campaign_id AND r.channel_id = "
             "measurements_measurement.channel_id AND r.date = measurements_measurement.date)",
-            org)
+            org,
+        )
         deleted = max(cursor.rowcount, 0)
     cursor.execute(
         "INSERT INTO measurements_measurement "
@@ -145,7 +157,9 @@ def _write(cursor, organization_id: int, replace: bool) -> tuple[int, int, int, 
         "SELECT %(org)s, campaign_id, channel_id, date, conversions FROM import_resolved "
         "WHERE true ON CONFLICT (organization_id, campaign_id, channel_id, date) "
         "DO UPDATE SET conversions = excluded.conversions "
-        "WHERE measurements_measurement.conversions <> excluded.conversions", org)
+        "WHERE measurements_measurement.conversions <> excluded.conversions",
+        org,
+    )
     return inserted, updated, deleted, 0
 
 
@@ -196,6 +210,8 @@ def _as_date(value: object) -> datetime.date | None:
     return datetime.date.fromisoformat(str(value))
 
 
-def measurement_rows_numbered(rows: Iterable[MeasurementRow]) -> Iterable[tuple[int, MeasurementRow]]:
+def measurement_rows_numbered(
+    rows: Iterable[MeasurementRow],
+) -> Iterable[tuple[int, MeasurementRow]]:
     """Number rows as the lines of a CSV file with a header would be numbered."""
     return ((line, row) for line, row in enumerate(rows, start=2))

@@ -17,7 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=settings.HOST, help="Address to bind (HOST).")
         parser.add_argument("--port", type=int, default=settings.PORT, help="Port (PORT).")
         parser.add_argument(
-            "--workers", type=int, default=settings.WEB_WORKERS,
+            "--workers",
+            type=int,
+            default=settings.WEB_WORKERS,
             help="Worker processes (WEB_WORKERS, default: one per core).",
         )
 
@@ -35,7 +37,6 @@ class Command(BaseCommand):
             backpressure=64,
         ).serve()
 
-
     def _welcome(self, host: str, port: int, workers: int) -> str:
         base = f"http://{host}:{port}"
         lines = [f"Marketing OP on {base}/ ({workers} worker(s)); API docs: {base}/api/docs"]
@@ -46,7 +47,7 @@ class Command(BaseCommand):
                 f"Demo login: {settings.DEMO_USERNAME} / {settings.DEMO_PASSWORD}",
                 "Try:",
                 f"  TOKEN=$(curl -s -u {login} {base}/api/auth/token/ | python3 -c "
-                "'import json,sys; print(json.load(sys.stdin)[\"data\"][\"token\"])')",
+                '\'import json,sys; print(json.load(sys.stdin)["data"]["token"])\')',
                 f'  curl -s -H "Authorization: Bearer $TOKEN" '
                 f'"{base}/api/marketing/stats/channel-sales-percentages/"',
             ]

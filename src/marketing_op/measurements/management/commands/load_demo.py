@@ -20,7 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--rows", type=int, default=DEMO_ROWS, help="How many rows.")
         parser.add_argument("--seed", type=int, default=DEMO_SEED, help="Random seed.")
         parser.add_argument(
-            "--if-empty", action="store_true",
+            "--if-empty",
+            action="store_true",
             help="Do nothing when the demo organisation has measurements already.",
         )
 
