@@ -43,7 +43,7 @@ def auth(token: str) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def _own_cache_counters(settings: Any) -> Any:
+def _own_cache_counters(settings: Any, tmp_path_factory: Any) -> Any:
     """Throttle counters of this test only: a key prefix per test worker, emptied afterwards.
 
     The cache may be a Redis server that other runs share, so nothing else is deleted.
@@ -51,6 +51,8 @@ def _own_cache_counters(settings: Any) -> Any:
     caches = {name: dict(config) for name, config in settings.CACHES.items()}
     prefix = caches["default"].get("KEY_PREFIX", "")
     caches["default"]["KEY_PREFIX"] = f"{prefix}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    if caches["default"]["BACKEND"].endswith("FileBasedCache"):
+        caches["default"]["LOCATION"] = str(tmp_path_factory.getbasetemp() / "cache")
     settings.CACHES = caches
     from django.core.cache import cache
 
@@ -59,3 +61,9 @@ def _own_cache_counters(settings: Any) -> Any:
         cache.delete_pattern("throttle:*")
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """The production hasher is slow on purpose; tests only need a real hash."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,7 +10,7 @@ from factory.django import DjangoModelFactory
 from marketing_op.accounts.models import Organization, User
 from marketing_op.measurements.models import Campaign, Channel, Measurement, Product
 
-TEST_PASSWORD = "correct horse battery staple"  # noqa: S105 - a test fixture, not a secret
+TEST_PASSWORD = "correct horse battery staple"
 
 
 class OrganizationFactory(DjangoModelFactory):

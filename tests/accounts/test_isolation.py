@@ -29,12 +29,19 @@ FILTERS = [
 @pytest.fixture
 def two_tenants(organization, other_organization, user):
     day = datetime.date(2022, 3, 7)
-    measurement(organization, product="cola", campaign="spring", channel="tv", date=day,
-                conversions=100.0)
+    measurement(
+        organization, product="cola", campaign="spring", channel="tv", date=day, conversions=100.0
+    )
     for channel, conversions in [("tv", 5000.0), ("radio", 3000.0)]:
-        measurement(other_organization, product="secret cola", campaign_type="branding",
-                    campaign="secret launch", channel=channel, date=day - datetime.timedelta(days=400),
-                    conversions=conversions)
+        measurement(
+            other_organization,
+            product="secret cola",
+            campaign_type="branding",
+            campaign="secret launch",
+            channel=channel,
+            date=day - datetime.timedelta(days=400),
+            conversions=conversions,
+        )
     outsider = UserFactory(organization=other_organization, username="olga")
     return {"HTTP_AUTHORIZATION": f"Bearer {token_issue(user=user).token}"}, outsider
 

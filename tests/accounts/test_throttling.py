@@ -31,7 +31,9 @@ def test_four_failures_still_let_the_right_password_in(api_client, user):
 
 def test_twenty_failures_from_one_address_lock_that_address_only(api_client, user):
     for number in range(20):
-        assert exchange(api_client, f"guess{number}", "wrong", address="10.9.9.9").status_code == 401
+        assert (
+            exchange(api_client, f"guess{number}", "wrong", address="10.9.9.9").status_code == 401
+        )
 
     assert exchange(api_client, "ana", TEST_PASSWORD, address="10.9.9.9").status_code == 429
     assert exchange(api_client, "ana", TEST_PASSWORD, address="10.0.0.2").status_code == 200

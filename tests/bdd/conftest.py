@@ -58,8 +58,10 @@ class Conversation:
 
 
 @pytest.fixture
-def http_client(client: Client) -> Client:  # DEV: plain client until docs/openapi.yaml exists
-    return client
+def http_client(api_client: ContractClient) -> Client:
+    """The client of every scenario: checks each response against docs/openapi.yaml."""
+    assert OPENAPI_PATH.exists(), f"{OPENAPI_PATH} is missing; the contract cannot be checked"
+    return api_client
 
 
 @pytest.fixture

@@ -34,7 +34,11 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 def test_production_passes_the_deployment_check_with_warnings_as_errors():
     result = run_command(
-        "check", "--deploy", "--fail-level", "WARNING", SECRET_KEY="k" * 30 + "-long-random-" * 4,
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY="k" * 30 + "-long-random-" * 4,
         **PRODUCTION,
     )
 
@@ -43,15 +47,30 @@ def test_production_passes_the_deployment_check_with_warnings_as_errors():
 
 def test_production_never_runs_with_debug():
     result = run_command(
-        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)",
-        SECRET_KEY="k" * 60, DEBUG="true", **PRODUCTION,
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        SECRET_KEY="k" * 60,
+        DEBUG="true",
+        **PRODUCTION,
     )
 
     assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
 
 
-@pytest.mark.parametrize("command", ["serve", "migrate", "load-demo", "generate-demo",
-                                     "create-organization", "create-user", "revoke-tokens", "check"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "serve",
+        "migrate",
+        "load-demo",
+        "generate-demo",
+        "create-organization",
+        "create-user",
+        "revoke-tokens",
+        "check",
+    ],
+)
 def test_every_command_answers_help(command):
     result = run_command(command, "--help", DATABASE_URL="sqlite:///:memory:")
 

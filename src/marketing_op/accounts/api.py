@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
 from ninja import Field as SchemaField
+from ninja import Query, Router, Schema, Status
 
 from marketing_op.accounts.auth import BasicCredentials, bearer_token
 from marketing_op.accounts.models import AccessToken

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-TOKEN_PREFIX = "mop_"
+TOKEN_PREFIX = "mop_"  # noqa: S105 - a public prefix for secret scanners
 
 
 def token_generate() -> str:

@@ -15,10 +15,10 @@ Feature: Exchanging my username and password for a token
     Then I receive a token
 
     Examples:
-      | method | path              |
-      | GET    | /api/auth/token/  |
-      | POST   | /api/auth/token/  |
-      | GET    | /api/token/       |
+      | method | path             |
+      | GET    | /api/auth/token/ |
+      | POST   | /api/auth/token/ |
+      | GET    | /api/token/      |
 
   Scenario Outline: Wrong credentials give no token
     When I GET "<path>" with the username "<username>" and the <which> password
@@ -40,13 +40,13 @@ Feature: Exchanging my username and password for a token
     Then I am refused as not signed in
 
     Examples:
-      | header                        |
-      | Basic                         |
-      | Basic !!!not-base64!!!        |
+      | header                         |
+      | Basic                          |
+      | Basic !!!not-base64!!!         |
       | Basic YW5hLXdpdGhvdXQtY29sb24= |
-      | Basic YW5h OnBhc3N3b3Jk       |
-      | Bearer YW5hOnNlY3JldA==       |
-      | Digest username="ana"         |
+      | Basic YW5h OnBhc3N3b3Jk        |
+      | Bearer YW5hOnNlY3JldA==        |
+      | Digest username="ana"          |
 
   Scenario Outline: Asking without any credentials gives no token
     When I <method> "<path>" without an Authorization header

@@ -10,7 +10,7 @@ from marketing_op.accounts.models import Organization
 from marketing_op.accounts.services import user_create
 from marketing_op.core.exceptions import ApplicationError
 
-PASSWORD_VARIABLE = "MARKETING_OP_PASSWORD"
+PASSWORD_VARIABLE = "MARKETING_OP_PASSWORD"  # noqa: S105 - the variable's name
 
 
 class Command(BaseCommand):

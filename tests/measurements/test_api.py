@@ -1,0 +1,196 @@
+import datetime
+import math
+import re
+
+import pytest
+
+from tests.factories import measurement
+
+pytestmark = [pytest.mark.api, pytest.mark.django_db]
+
+MEASUREMENTS = "/api/marketing/measurements/"
+SHARES = "/api/marketing/stats/channel-sales-percentages/"
+WEEKLY = "/api/marketing/stats/channel-weekly-sales/"
+DATA_ENDPOINTS = [MEASUREMENTS, SHARES, "/api/marketing/stats/channels-sales-percentages/", WEEKLY]
+
+
+@pytest.fixture
+def month(organization):
+    """45 rows: 3 channels a day, 15 days from 2021-02-22, two products."""
+    for offset in range(15):
+        day = datetime.date(2021, 2, 22) + datetime.timedelta(offset)
+        for number, channel in enumerate(["tv", "radio", "facebook"]):
+            measurement(
+                organization,
+                product="cola" if number else "lemonade",
+                campaign=f"wave {offset % 2}",
+                channel=channel,
+                date=day,
+                conversions=round(10.0 * (offset + 1) + number / 3, 6),
+            )
+
+
+def links(response):
+    return {
+        rel: url for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', response.get("Link", ""))
+    }
+
+
+def test_walking_every_page_sees_every_row_once_in_the_documented_order(api_client, auth, month):
+    seen, url, pages = [], MEASUREMENTS + "?page_size=7", 0
+    while url:
+        response = api_client.get(url, **auth)
+        body = response.json()
+        assert body["meta"]["total"] == 45
+        seen += [tuple(row.values()) for row in body["data"]]
+        url = links(response).get("next")
+        pages += 1
+
+    assert pages == 7
+    assert len(seen) == len(set(seen)) == 45
+    assert seen == sorted(seen, key=lambda row: (row[4], row[0], row[1], row[2], row[3]))
+
+
+def test_pages_carry_meta_and_link_headers(api_client, auth, month):
+    response = api_client.get(MEASUREMENTS + "?offset=5&page_size=5&channels=tv", **auth)
+
+    body = response.json()
+    assert body["meta"] == {"offset": 5, "page_size": 5, "total": 15}
+    assert [row["date"] for row in body["data"]] == [
+        (datetime.date(2021, 2, 27) + datetime.timedelta(n)).isoformat() for n in range(5)
+    ]
+    assert links(response) == {
+        "next": "http://testserver/api/marketing/measurements/?offset=10&page_size=5&channels=tv",
+        "prev": "http://testserver/api/marketing/measurements/?offset=0&page_size=5&channels=tv",
+    }
+
+
+def test_the_last_page_has_no_next_link_and_the_first_no_prev(api_client, auth, month):
+    first = api_client.get(MEASUREMENTS + "?page_size=40", **auth)
+    last = api_client.get(MEASUREMENTS + "?page_size=40&offset=40", **auth)
+    beyond = api_client.get(MEASUREMENTS + "?offset=1000", **auth)
+
+    assert set(links(first)) == {"next"}
+    assert set(links(last)) == {"prev"}
+    assert len(last.json()["data"]) == 5
+    assert beyond.json()["data"] == []
+    assert beyond.json()["meta"]["total"] == 45
+
+
+def test_repeated_filters_match_any_value_and_the_products_filter_works(api_client, auth, month):
+    body = api_client.get(MEASUREMENTS + "?channels=tv&channels=radio&page_size=100", **auth).json()
+    cola = api_client.get(MEASUREMENTS + "?products=cola&page_size=100", **auth).json()
+
+    assert {row["channel"] for row in body["data"]} == {"tv", "radio"}
+    assert body["meta"]["total"] == 30
+    assert {row["product"] for row in cola["data"]} == {"cola"}
+    assert cola["meta"]["total"] == 30
+
+
+def test_dates_are_inclusive_and_an_equal_start_and_end_is_one_day(api_client, auth, month):
+    day = api_client.get(MEASUREMENTS + "?start_date=2021-03-01&end_date=2021-03-01", **auth).json()
+    span = api_client.get(
+        MEASUREMENTS + "?start_date=2021-03-01&end_date=2021-03-03", **auth
+    ).json()
+
+    assert {row["date"] for row in day["data"]} == {"2021-03-01"}
+    assert day["meta"]["total"] == 3
+    assert span["meta"]["total"] == 9
+
+
+@pytest.mark.parametrize("endpoint", DATA_ENDPOINTS)
+def test_start_after_end_gets_the_contracts_400(api_client, auth, endpoint):
+    response = api_client.get(endpoint + "?start_date=2021-03-02&end_date=2021-03-01", **auth)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "End date should be greater than start date"}
+
+
+@pytest.mark.parametrize("endpoint", DATA_ENDPOINTS)
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("page_size=0", "page_size"),
+        ("page_size=101", "page_size"),
+        ("page_size=ten", "page_size"),
+        ("offset=-1", "offset"),
+        ("offset=1.5", "offset"),
+        ("start_date=2021-02-30", "start_date"),
+        ("end_date=yesterday", "end_date"),
+    ],
+)
+def test_malformed_values_get_422_naming_the_parameter(
+    api_client, auth, endpoint, query, parameter
+):
+    response = api_client.get(f"{endpoint}?{query}", **auth)
+
+    assert response.status_code == 422
+    assert [problem["loc"][-1] for problem in response.json()["detail"]] == [parameter]
+
+
+@pytest.mark.parametrize("endpoint", [*DATA_ENDPOINTS, "/api/marketing/dimensions/"])
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer abc", "Token abc", "Basic YTpi"])
+def test_data_endpoints_need_a_valid_bearer_token(api_client, user, endpoint, header):
+    response = api_client.get(endpoint, **({"HTTP_AUTHORIZATION": header} if header else {}))
+
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+def test_the_old_share_path_answers_like_the_new_one(api_client, auth, month):
+    new = api_client.get(SHARES + "?products=cola", **auth)
+    old = api_client.get("/api/marketing/stats/channels-sales-percentages/?products=cola", **auth)
+
+    assert old.json() == new.json()
+    assert [row["channel"] for row in new.json()["data"]] == ["facebook", "radio"]
+
+
+def test_a_channels_measurements_add_up_to_its_weekly_sales(api_client, auth, month):
+    rows = api_client.get(MEASUREMENTS + "?channels=radio&page_size=100", **auth).json()["data"]
+    weeks = api_client.get(WEEKLY + "?channels=radio", **auth).json()
+
+    assert [(row["year"], row["week"]) for row in weeks["data"]] == [
+        (2021, 8),
+        (2021, 9),
+        (2021, 10),
+    ]
+    assert math.isclose(
+        math.fsum(row["sales"] for row in weeks["data"]),
+        math.fsum(row["conversions"] for row in rows),
+        rel_tol=1e-12,
+    )
+
+
+def test_an_unknown_filter_value_gives_an_empty_list(api_client, auth, month):
+    for endpoint in DATA_ENDPOINTS:
+        body = api_client.get(endpoint + "?channels=carrier%20pigeon", **auth).json()
+        assert body["data"] == []
+        assert body["meta"]["total"] == 0
+
+
+def test_dimensions_give_the_dashboard_its_drop_downs(api_client, auth, month):
+    data = api_client.get("/api/marketing/dimensions/", **auth).json()["data"]
+
+    assert data["products"] == ["cola", "lemonade"]
+    assert data["channels"] == ["facebook", "radio", "tv"]
+    assert data["campaign_types"] == ["performance"]
+    assert {(c["name"], c["product"]) for c in data["campaigns"]} == {
+        ("wave 0", "cola"),
+        ("wave 1", "cola"),
+        ("wave 0", "lemonade"),
+        ("wave 1", "lemonade"),
+    }
+    assert (data["first_date"], data["last_date"]) == ("2021-02-22", "2021-03-08")
+
+
+def test_an_organisation_without_data_gets_empty_dimensions(api_client, auth):
+    data = api_client.get("/api/marketing/dimensions/", **auth).json()["data"]
+
+    assert data == {
+        "products": [],
+        "campaigns": [],
+        "campaign_types": [],
+        "channels": [],
+        "first_date": None,
+        "last_date": None,
+    }
