@@ -29,14 +29,25 @@ class RequestSizeLimit:
         return self.get_response(request)
 
 
+PLAIN_ERRORS = {404: "Not found.", 405: "Method not allowed."}
+
+
 class SecurityHeaders:
-    """A strict Content-Security-Policy on API answers, and no caching of credentials."""
+    """A strict Content-Security-Policy on API answers, no caching of credentials, and JSON
+    bodies for the errors that Django answers itself (unknown path, wrong method)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.status_code in PLAIN_ERRORS and "json" not in response.get("Content-Type", ""):
+            plain = response
+            response = JsonResponse(
+                {"detail": PLAIN_ERRORS[plain.status_code]}, status=plain.status_code
+            )
+            if plain.has_header("Allow"):
+                response["Allow"] = plain["Allow"]
         if not request.path.startswith(DOCS_PREFIX):
             response.setdefault(
                 "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
