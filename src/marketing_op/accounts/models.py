@@ -9,6 +9,9 @@ class Organization(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    data_version = models.PositiveBigIntegerField(
+        default=0, help_text="Changes with every import; the ETag of every data response."
+    )
 
     class Meta:
         ordering = ["name"]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from marketing_op.accounts.models import AccessToken, Organization, User
@@ -25,6 +26,11 @@ def organization_create(*, name: str) -> Organization:
     if Organization.objects.filter(name=name).exists():
         raise RejectedInputError(f"Organisation {name!r} exists already.")
     return Organization.objects.create(name=name)
+
+
+def organization_data_changed(*, organization_id: int) -> None:
+    """A new data version: cached answers (ETags) of the organisation's data go stale."""
+    Organization.objects.filter(pk=organization_id).update(data_version=F("data_version") + 1)
 
 
 def organization_get_or_create(*, name: str) -> Organization:

@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
 from marketing_op.core.exceptions import ApplicationError, TooManyRequests
+from marketing_op.measurements.services import ImportRejected
 
 logger = logging.getLogger(__name__)
 
@@ -88,3 +89,15 @@ def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 def unexpected_error(request: HttpRequest, error: Exception) -> HttpResponse:
     logger.exception("Unhandled error on %s %s", request.method, request.path)
     return api.create_response(request, {"detail": "Internal server error."}, status=500)
+
+
+@api.exception_handler(ImportRejected)
+def import_rejected(request: HttpRequest, error: ImportRejected) -> HttpResponse:
+    """A rejected measurement file: the message, the first problems and how many in all."""
+    body = {
+        "detail": error.message,
+        "errors": [problem.as_dict() for problem in error.problems.problems],
+        "error_count": error.problems.count,
+        "import_id": error.record.pk if error.record is not None else None,
+    }
+    return api.create_response(request, body, status=422)

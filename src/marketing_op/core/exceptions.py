@@ -45,3 +45,9 @@ class TooManyRequests(ApplicationError):
 
 class PayloadTooLarge(ApplicationError):
     status_code = 413
+
+
+class UnsupportedMediaType(ApplicationError):
+    """A request body in a format that the endpoint does not take (415)."""
+
+    status_code = 415

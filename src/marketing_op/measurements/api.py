@@ -1,28 +1,54 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
+import re
+from collections.abc import Callable
 
-from marketing_op.accounts.auth import bearer_token
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, Query, Router, Status
+
+from marketing_op.accounts.auth import bearer_token, write_token
 from marketing_op.accounts.models import Organization
+from marketing_op.core.caching import not_modified
+from marketing_op.core.exceptions import UnsupportedMediaType
 from marketing_op.core.pagination import PageParams, paginate
 from marketing_op.core.schemas import Message, ValidationMessage
-from marketing_op.measurements import selectors
+from marketing_op.measurements import selectors, services
 from marketing_op.measurements.filters import MeasurementFilters
+from marketing_op.measurements.models import ImportRecord
 from marketing_op.measurements.schemas import (
     ChannelSharePage,
     ChannelWeeklySalesPage,
     DimensionsResponse,
+    ImportRecordPage,
+    ImportRejectedMessage,
+    ImportSummaryResponse,
     MeasurementPage,
 )
 
 router = Router(tags=["measurements"], auth=bearer_token)
 
-LIST_ERRORS = {400: Message, 401: Message, 422: ValidationMessage, 429: Message}
+LIST_ERRORS = {304: None, 400: Message, 401: Message, 422: ValidationMessage, 429: Message}
 
 
 def _organization(request: HttpRequest) -> Organization:
     return request.auth.user.organization  # type: ignore[attr-defined]
+
+
+def _page_of(
+    selector: Callable[..., QuerySet],
+    request: HttpRequest,
+    response: HttpResponse,
+    filters: MeasurementFilters,
+    page: PageParams,
+) -> dict | Status:
+    """One page of what ``selector`` reads, or 304 when the client's copy is current."""
+    organization = _organization(request)
+    if not_modified(request=request, response=response, organization=organization):
+        return Status(304, None)
+    queryset = selector(organization=organization, filters=filters)
+    return paginate(request=request, response=response, queryset=queryset, page=page)
 
 
 @router.get(
@@ -35,16 +61,8 @@ def measurement_list(
     response: HttpResponse,
     filters: Query[MeasurementFilters],
     page: Query[PageParams],
-) -> dict:
-    queryset = selectors.measurement_list(organization=_organization(request), filters=filters)
-    return paginate(request=request, response=response, queryset=queryset, page=page)
-
-
-def _channel_share_list(
-    request: HttpRequest, response: HttpResponse, filters: MeasurementFilters, page: PageParams
-) -> dict:
-    queryset = selectors.channel_share_list(organization=_organization(request), filters=filters)
-    return paginate(request=request, response=response, queryset=queryset, page=page)
+) -> dict | Status:
+    return _page_of(selectors.measurement_list, request, response, filters, page)
 
 
 @router.get(
@@ -57,8 +75,8 @@ def channel_share_list(
     response: HttpResponse,
     filters: Query[MeasurementFilters],
     page: Query[PageParams],
-) -> dict:
-    return _channel_share_list(request, response, filters, page)
+) -> dict | Status:
+    return _page_of(selectors.channel_share_list, request, response, filters, page)
 
 
 @router.get(
@@ -72,8 +90,8 @@ def channel_share_list_old_path(
     response: HttpResponse,
     filters: Query[MeasurementFilters],
     page: Query[PageParams],
-) -> dict:
-    return _channel_share_list(request, response, filters, page)
+) -> dict | Status:
+    return _page_of(selectors.channel_share_list, request, response, filters, page)
 
 
 @router.get(
@@ -86,17 +104,112 @@ def channel_weekly_sales_list(
     response: HttpResponse,
     filters: Query[MeasurementFilters],
     page: Query[PageParams],
-) -> dict:
-    queryset = selectors.channel_weekly_sales_list(
-        organization=_organization(request), filters=filters
-    )
-    return paginate(request=request, response=response, queryset=queryset, page=page)
+) -> dict | Status:
+    return _page_of(selectors.channel_weekly_sales_list, request, response, filters, page)
 
 
 @router.get(
     "/dimensions/",
-    response={200: DimensionsResponse, 401: Message, 429: Message},
+    response={200: DimensionsResponse, 304: None, 401: Message, 429: Message},
     summary="Products, campaigns, campaign types, channels and dates with data",
 )
-def dimensions_get(request: HttpRequest) -> dict:
-    return {"data": selectors.dimensions_get(organization=_organization(request))}
+def dimensions_get(request: HttpRequest, response: HttpResponse) -> dict | Status:
+    organization = _organization(request)
+    if not_modified(request=request, response=response, organization=organization):
+        return Status(304, None)
+    return {"data": selectors.dimensions_get(organization=organization)}
+
+
+# --- imports: upload measurement files, and the history of imports ----------------------------
+
+IMPORT_FORMATS = {
+    "text/csv": ImportRecord.CSV,
+    "application/csv": ImportRecord.CSV,
+    "application/gzip": ImportRecord.CSV,
+    "application/json": ImportRecord.JSON,
+}
+
+
+def _upload_format(request: HttpRequest) -> str:
+    content_type = (request.content_type or "").lower()
+    file_format = IMPORT_FORMATS.get(content_type)
+    if file_format is None:
+        raise UnsupportedMediaType(
+            f"Send the rows as text/csv (optionally gzip-compressed) or as a JSON list "
+            f"(application/json), not {content_type or 'no Content-Type'}."
+        )
+    return file_format
+
+
+def _upload_file_name(request: HttpRequest) -> str:
+    disposition = request.headers.get("Content-Disposition", "")
+    match = re.search(r'filename="?([^";]+)"?', disposition)
+    return match.group(1).strip() if match else ""
+
+
+@router.post(
+    "/measurements/",
+    auth=write_token,
+    response={
+        200: ImportSummaryResponse,
+        401: Message,
+        403: Message,
+        409: Message,
+        413: Message,
+        415: Message,
+        422: ImportRejectedMessage | ValidationMessage,
+        429: Message,
+    },
+    summary="Import measurements from a CSV file or a JSON list, all or nothing",
+)
+def measurement_import(
+    request: HttpRequest,
+    replace: Query[bool] = False,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=255),
+) -> dict:
+    """Validates every row first: a file with any problem is rejected whole (422) and changes
+    nothing. Rows that exist are updated when their conversions differ. ``replace=true``
+    also deletes the organisation's rows in the file's date range that the file lacks. A
+    retried upload with the same ``Idempotency-Key`` and content returns the first result;
+    the same key with other content is a 422."""
+    access_token = request.auth  # type: ignore[attr-defined]
+    file_format = _upload_format(request)
+    outcome = services.measurement_import_file(
+        organization=_organization(request),
+        stream=request,  # type: ignore[arg-type]
+        file_name=_upload_file_name(request),
+        file_format=file_format,
+        replace=replace,
+        source=ImportRecord.API,
+        user=access_token.user,
+        uploaded_by=access_token.user.username,
+        idempotency_key=idempotency_key,
+        max_bytes=settings.MAX_UPLOAD_BYTES,
+    )
+    record = outcome.record
+    return {
+        "data": {
+            "import_id": record.pk,
+            "rows": record.rows,
+            "inserted": record.inserted,
+            "updated": record.updated,
+            "unchanged": record.unchanged,
+            "deleted": record.deleted,
+            "first_date": record.first_date,
+            "last_date": record.last_date,
+            "sha256": record.sha256,
+            "replayed": outcome.replayed,
+        }
+    }
+
+
+@router.get(
+    "/imports/",
+    response={200: ImportRecordPage, 401: Message, 422: ValidationMessage, 429: Message},
+    summary="The organisation's imports, newest first",
+)
+def import_record_list(
+    request: HttpRequest, response: HttpResponse, page: Query[PageParams]
+) -> dict:
+    queryset = selectors.import_record_list(organization=_organization(request))
+    return paginate(request=request, response=response, queryset=queryset, page=page)

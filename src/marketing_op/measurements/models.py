@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sys
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -89,3 +90,66 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.campaign_id}/{self.channel_id}: {self.conversions}"
+
+
+class ImportRecord(models.Model):
+    """One import of a measurement file, accepted or rejected: who, when, what, and the counts.
+
+    An accepted import is written in the transaction of its data, so the history never names
+    an import whose rows are missing. ``idempotency_key`` of an accepted import is unique
+    per organisation: a retried upload with the same key is answered from this record.
+    """
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    STATUS_CHOICES = [(ACCEPTED, "accepted"), (REJECTED, "rejected")]
+    COMMAND = "command"
+    API = "api"
+    SOURCE_CHOICES = [(COMMAND, "command"), (API, "api")]
+    CSV = "csv"
+    JSON = "json"
+    FORMAT_CHOICES = [(CSV, "csv"), (JSON, "json")]
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    uploaded_by = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=10, choices=SOURCE_CHOICES)
+    created_at = models.DateTimeField(auto_now_add=True)
+    duration_seconds = models.FloatField(default=0.0)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_format = models.CharField(max_length=10, choices=FORMAT_CHOICES, default=CSV)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField(default=0)
+    replace = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES)
+    rows = models.BigIntegerField(default=0)
+    inserted = models.BigIntegerField(default=0)
+    updated = models.BigIntegerField(default=0)
+    unchanged = models.BigIntegerField(default=0)
+    deleted = models.BigIntegerField(default=0)
+    first_date = models.DateField(null=True, blank=True)
+    last_date = models.DateField(null=True, blank=True)
+    problem_count = models.BigIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=Q(status="accepted") & ~Q(idempotency_key=""),
+                name="import_unique_idempotency_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="import_org_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.file_name or 'stdin'} ({self.status})"

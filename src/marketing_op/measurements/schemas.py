@@ -88,3 +88,72 @@ class DimensionsOut(Schema):
 
 class DimensionsResponse(Schema):
     data: DimensionsOut
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+class ImportProblemOut(Schema):
+    line: int = Field(
+        description="Line of the CSV file (1 is the header); for a JSON list, "
+        "the 1-based position of the row; 0 for the whole body."
+    )
+    column: str = Field(examples=["conversions"])
+    value: str = Field(description="The offending value (long values are shortened).")
+    message: str = Field(examples=["is not a number"])
+
+
+class ImportSummaryOut(Schema):
+    import_id: int = Field(description="Id of the import in the history.")
+    rows: int = Field(description="Rows in the file.")
+    inserted: int
+    updated: int = Field(description="Rows that existed with another value.")
+    unchanged: int = Field(description="Rows that existed with the same value.")
+    deleted: int = Field(description="Rows deleted by replace=true.")
+    first_date: datetime.date | None
+    last_date: datetime.date | None
+    sha256: str = Field(description="SHA-256 of the uploaded bytes.")
+    replayed: bool = Field(
+        False, description="True when an earlier import with this Idempotency-Key was returned."
+    )
+
+
+class ImportSummaryResponse(Schema):
+    data: ImportSummaryOut
+
+
+class ImportRejectedMessage(Schema):
+    """A 422 for a rejected file: the first 50 problems, and how many there are in all."""
+
+    detail: str
+    errors: list[ImportProblemOut]
+    error_count: int
+    import_id: int | None = None
+
+
+class ImportRecordOut(Schema):
+    id: int
+    created_at: datetime.datetime
+    uploaded_by: str = Field(description="Username of the uploader, or 'command: <login>'.")
+    source: str = Field(description="api or command.")
+    file_name: str
+    file_format: str = Field(description="csv or json.")
+    sha256: str
+    size_bytes: int
+    replace: bool
+    status: str = Field(description="accepted or rejected.")
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    deleted: int
+    first_date: datetime.date | None
+    last_date: datetime.date | None
+    duration_seconds: float
+    error_count: int = Field(validation_alias="problem_count")
+    errors: list[ImportProblemOut] = Field(validation_alias="problems")
+
+
+class ImportRecordPage(Schema):
+    data: list[ImportRecordOut]
+    meta: PageMeta

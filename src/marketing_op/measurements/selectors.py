@@ -10,7 +10,13 @@ from django.db.models.functions import Coalesce, TruncWeek
 
 from marketing_op.accounts.models import Organization
 from marketing_op.measurements.filters import MeasurementFilters
-from marketing_op.measurements.models import Campaign, Channel, Measurement, Product
+from marketing_op.measurements.models import (
+    Campaign,
+    Channel,
+    ImportRecord,
+    Measurement,
+    Product,
+)
 
 MEASUREMENT_ORDER = ("date", "product_name", "campaign_type", "campaign_name", "channel_name")
 
@@ -114,3 +120,18 @@ def dimensions_get(*, organization: Organization) -> Dimensions:
         first_date=date_range["first"],
         last_date=date_range["last"],
     )
+
+
+# --- import history ----------------------------------------------------------------------------
+
+
+def import_record_list(*, organization: Organization) -> QuerySet:
+    """The organisation's imports, newest first."""
+    return ImportRecord.objects.filter(organization=organization).order_by("-created_at", "-id")
+
+
+def import_record_get_by_key(*, organization: Organization, key: str) -> ImportRecord | None:
+    """The accepted import of the organisation that was made with this Idempotency-Key."""
+    return ImportRecord.objects.filter(
+        organization=organization, idempotency_key=key, status=ImportRecord.ACCEPTED
+    ).first()

@@ -1,37 +1,75 @@
-"""Writes of measurements: the all-or-nothing, idempotent import.
+"""Writes of measurements: the all-or-nothing, idempotent import, and its history.
 
 One import is one transaction. Rows stream into a temporary staging table (``COPY`` on
-PostgreSQL, batched inserts on SQLite) while they are validated; nothing touches the real
-tables until the whole file has been read and found valid. Then set-based SQL creates the
-missing products, campaigns and channels, counts what will change, and upserts.
+PostgreSQL, batched inserts on SQLite) while they are validated; the staging table holds
+small integer keys of the file's campaigns and channels, not their names. Nothing touches
+the real tables until the whole file has been read and found valid. Then set-based SQL
+checks for repeated rows, creates the missing products, campaigns and channels, and
+upserts every row in one statement that also counts what it inserted and updated.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from typing import IO, Any
 
-from django.db import connection, transaction
+import orjson
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from marketing_op.accounts.models import Organization
-from marketing_op.core.exceptions import RejectedInputError
-from marketing_op.measurements.rows import MeasurementRow, ProblemLog, RowProblem
+from marketing_op.accounts.models import Organization, User
+from marketing_op.accounts.services import organization_data_changed
+from marketing_op.core.exceptions import ApplicationError, PayloadTooLarge, RejectedInputError
+from marketing_op.measurements.models import ImportRecord
+from marketing_op.measurements.rows import (
+    MAX_REPORTED_PROBLEMS,
+    ContentTooLarge,
+    HashingReader,
+    MeasurementRow,
+    ProblemLog,
+    Record,
+    RowChecker,
+    RowProblem,
+    csv_records,
+    json_records,
+    open_text,
+    typed_records,
+)
+from marketing_op.measurements.selectors import import_record_get_by_key
 
-SQLITE_BATCH = 5_000
-STAGING_COLUMNS = "line, product, campaign_type, campaign, channel, date, conversions"
+BATCH_ROWS = 5_000
+STAGING = "import_staging"
+IMPORT_WORK_MEM = "256MB"
+
+Progress = Callable[[int], None]
+"""Called now and then with the number of rows read so far."""
 
 
 class ImportRejected(RejectedInputError):
     """The file has problems; nothing was written."""
 
-    def __init__(self, problems: ProblemLog) -> None:
-        listed = "; ".join(str(problem) for problem in problems.problems)
-        more = problems.count - len(problems.problems)
+    def __init__(self, problems: ProblemLog, *, record: ImportRecord | None = None) -> None:
+        listed = "; ".join(str(problem) for problem in problems.problems[:5])
+        more = problems.count - min(len(problems.problems), 5)
         suffix = f"; and {more} more problems" if more > 0 else ""
-        super().__init__(f"The file was rejected, nothing was imported: {listed}{suffix}")
+        super().__init__(
+            f"The file was rejected and nothing was imported: {problems.count} "
+            f"problem{'s' if problems.count != 1 else ''}: {listed}{suffix}"
+        )
         self.problems = problems
+        self.record = record
+
+
+class IdempotencyKeyReused(RejectedInputError):
+    """The Idempotency-Key names an earlier import of other content (422)."""
+
+
+class ImportConflict(ApplicationError):
+    """A concurrent change got in the way; nothing was written, and a retry may succeed."""
+
+    status_code = 409
 
 
 @dataclass(frozen=True)
@@ -45,162 +83,288 @@ class ImportSummary:
     last_date: datetime.date | None
 
 
-def _create_staging(cursor) -> None:  # type: ignore[no-untyped-def]
-    cursor.execute("DROP TABLE IF EXISTS import_staging")
+@dataclass(frozen=True)
+class ImportOutcome:
+    """An accepted import; ``replayed`` when an Idempotency-Key named an earlier one."""
+
+    record: ImportRecord
+    replayed: bool
+
+
+# --- staging ---------------------------------------------------------------------------------
+
+
+def _create_staging(cursor: Any) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
     cursor.execute(
-        "CREATE TEMPORARY TABLE import_staging (line bigint NOT NULL, product text NOT NULL, "
-        "campaign_type text NOT NULL, campaign text NOT NULL, channel text NOT NULL, "
+        f"CREATE TEMPORARY TABLE {STAGING} (line bigint NOT NULL, series integer NOT NULL, "
         "date date NOT NULL, conversions double precision NOT NULL)"
     )
 
 
-def _load_staging(rows: Iterable[tuple[int, MeasurementRow]]) -> int:
-    count = 0
+def _load_staging(lines: Iterator[str], problems: ProblemLog) -> None:
+    """The lines into the staging table (COPY on PostgreSQL, batched inserts elsewhere) until
+    the first problem; after it the lines are still read, for the problem report, not stored."""
+    batch: list[str] = []
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(f"COPY import_staging ({STAGING_COLUMNS}) FROM STDIN") as copy:
-                for line, row in rows:
-                    copy.write_row((line, *row))
-                    count += 1
-        return count
-    placeholders = ", ".join(["%s"] * 7)
-    iterator = iter(rows)
+            copy_sql = f"COPY {STAGING} (line, series, date, conversions) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for text in lines:
+                    batch.append(text)
+                    if len(batch) >= BATCH_ROWS:
+                        if not problems:
+                            copy.write("".join(batch))
+                        batch.clear()
+                if batch and not problems:
+                    copy.write("".join(batch))
+        return
+    insert = "INSERT INTO import_staging (line, series, date, conversions) VALUES (%s, %s, %s, %s)"
     with connection.cursor() as cursor:
-        while batch := [(line, *row) for line, row in islice(iterator, SQLITE_BATCH)]:
-            cursor.executemany(
-                f"INSERT INTO import_staging ({STAGING_COLUMNS}) VALUES ({placeholders})",
-                [(*values[:5], values[5].isoformat(), values[6]) for values in batch],
-            )
-            count += len(batch)
-    return count
+        for text in lines:
+            batch.append(text)
+            if len(batch) >= BATCH_ROWS:
+                if not problems:
+                    cursor.executemany(insert, _split(batch))
+                batch.clear()
+        if batch and not problems:
+            cursor.executemany(insert, _split(batch))
 
 
-def _check_duplicates(cursor, problems: ProblemLog) -> None:  # type: ignore[no-untyped-def]
+def _split(batch: list[str]) -> list[tuple[int, int, str, float]]:
+    rows = []
+    for text in batch:
+        line, series, iso_date, conversions = text[:-1].split("\t")
+        rows.append((int(line), int(series), iso_date, float(conversions)))
+    return rows
+
+
+def _check_duplicates(cursor: Any, checker: RowChecker) -> None:
     cursor.execute(
-        "SELECT product, campaign_type, campaign, channel, date, MIN(line), MAX(line) "
-        "FROM import_staging GROUP BY product, campaign_type, campaign, channel, date "
-        "HAVING COUNT(*) > 1 ORDER BY MIN(line)"
+        "SELECT series, date, MIN(line), MAX(line), COUNT(*) OVER () FROM import_staging "
+        "GROUP BY series, date HAVING COUNT(*) > 1 ORDER BY MIN(line) LIMIT %s",
+        [MAX_REPORTED_PROBLEMS],
     )
-    for product, campaign_type, campaign, channel, day, first, last in cursor.fetchall():
-        problems.add(
+    found = cursor.fetchall()
+    for series, day, first, last, _ in found:
+        names = ",".join(checker.series[series])
+        checker.problems.add(
             RowProblem(
                 int(last),
                 "row",
-                f"{product},{campaign_type},{campaign},{channel},{day}",
-                f"the same product, campaign type, campaign, channel and date as line {first}",
+                f"{names},{day}",
+                f"repeats the product, campaign type, campaign, channel and date of line {first}",
             )
         )
+    if found:
+        checker.problems.count += int(found[0][4]) - len(found)
 
 
-RESOLVE_SQL = """
-CREATE TEMPORARY TABLE import_resolved AS
-SELECT c.id AS campaign_id, ch.id AS channel_id, s.date AS date, s.conversions AS conversions
-FROM import_staging s
-JOIN measurements_product p ON p.organization_id = %(org)s AND p.name = s.product
-JOIN measurements_campaign c ON c.organization_id = %(org)s AND c.product_id = p.id
-     AND c.campaign_type = s.campaign_type AND c.name = s.campaign
-JOIN measurements_channel ch ON ch.organization_id = %(org)s AND ch.name = s.channel
-"""
-
-MATCH_EXISTING = """
-m.organization_id = %(org)s AND m.campaign_id = r.campaign_id
-AND m.channel_id = r.channel_id AND m.date = r.date
-"""
+# --- writing ---------------------------------------------------------------------------------
 
 
-def _write(cursor, organization_id: int, replace: bool) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
-    org = {"org": organization_id}
+def _create_names(cursor: Any, checker: RowChecker, org: dict[str, Any]) -> None:
+    """The file's products, channels and campaigns that the organisation lacks, and the map
+    from the file's series keys to campaign and channel ids (``import_keys``)."""
+    cursor.execute("DROP TABLE IF EXISTS import_series")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE import_series (series integer PRIMARY KEY, product text "
+        "NOT NULL, campaign_type text NOT NULL, campaign text NOT NULL, channel text NOT NULL)"
+    )
+    cursor.executemany(
+        "INSERT INTO import_series VALUES (%s, %s, %s, %s, %s)",
+        [(key, *names) for key, names in enumerate(checker.series)],
+    )
     cursor.execute(
         "INSERT INTO measurements_product (organization_id, name) "
-        "SELECT DISTINCT %(org)s, product FROM import_staging WHERE true "
+        "SELECT DISTINCT %(org)s, product FROM import_series WHERE true "
         "ON CONFLICT (organization_id, name) DO NOTHING",
         org,
     )
     cursor.execute(
         "INSERT INTO measurements_channel (organization_id, name) "
-        "SELECT DISTINCT %(org)s, channel FROM import_staging WHERE true "
+        "SELECT DISTINCT %(org)s, channel FROM import_series WHERE true "
         "ON CONFLICT (organization_id, name) DO NOTHING",
         org,
     )
     cursor.execute(
         "INSERT INTO measurements_campaign (organization_id, product_id, campaign_type, name) "
-        "SELECT DISTINCT %(org)s, p.id, s.campaign_type, s.campaign FROM import_staging s "
-        "JOIN measurements_product p ON p.organization_id = %(org)s AND p.name = s.product "
+        "SELECT DISTINCT %(org)s, p.id, n.campaign_type, n.campaign FROM import_series n "
+        "JOIN measurements_product p ON p.organization_id = %(org)s AND p.name = n.product "
         "WHERE true ON CONFLICT (organization_id, product_id, campaign_type, name) DO NOTHING",
         org,
     )
-    cursor.execute("DROP TABLE IF EXISTS import_resolved")
-    cursor.execute(RESOLVE_SQL, org)
+    cursor.execute("DROP TABLE IF EXISTS import_keys")
     cursor.execute(
-        "SELECT COALESCE(SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN m.conversions <> r.conversions THEN 1 ELSE 0 END), 0) "
-        f"FROM import_resolved r LEFT JOIN measurements_measurement m ON {MATCH_EXISTING}",
+        "CREATE TEMPORARY TABLE import_keys AS "
+        "SELECT n.series, c.id AS campaign_id, ch.id AS channel_id FROM import_series n "
+        "JOIN measurements_product p ON p.organization_id = %(org)s AND p.name = n.product "
+        "JOIN measurements_campaign c ON c.organization_id = %(org)s AND c.product_id = p.id "
+        "AND c.campaign_type = n.campaign_type AND c.name = n.campaign "
+        "JOIN measurements_channel ch ON ch.organization_id = %(org)s AND ch.name = n.channel",
         org,
     )
-    inserted, updated = (int(value) for value in cursor.fetchone())
-    deleted = 0
-    if replace:
-        cursor.execute(
-            "DELETE FROM measurements_measurement WHERE organization_id = %(org)s "
-            "AND date BETWEEN (SELECT MIN(date) FROM import_resolved) "
-            "AND (SELECT MAX(date) FROM import_resolved) "
-            "AND NOT EXISTS (SELECT 1 FROM import_resolved r WHERE r.campaign_id = "
-            "measurements_measurement.campaign_id AND r.channel_id = "
-            "measurements_measurement.channel_id AND r.date = measurements_measurement.date)",
-            org,
+
+
+RESOLVED_ROWS = (
+    "SELECT k.campaign_id, k.channel_id, s.date, s.conversions "
+    "FROM import_staging s JOIN import_keys k ON k.series = s.series"
+)
+
+SAME_DAY = (
+    "m.organization_id = %(org)s AND m.campaign_id = r.campaign_id "
+    "AND m.channel_id = r.channel_id AND m.date = r.date"
+)
+
+UPDATE_CHANGED = (
+    "UPDATE measurements_measurement AS m SET conversions = r.conversions "  # noqa: S608
+    f"FROM ({RESOLVED_ROWS}) AS r WHERE {SAME_DAY} AND m.conversions <> r.conversions"
+)
+
+INSERT_NEW = (
+    "INSERT INTO measurements_measurement "  # noqa: S608 - constant SQL fragments
+    "(organization_id, campaign_id, channel_id, date, conversions) "
+    f"SELECT %(org)s, r.campaign_id, r.channel_id, r.date, r.conversions FROM ({RESOLVED_ROWS}) r "
+    f"WHERE NOT EXISTS (SELECT 1 FROM measurements_measurement m WHERE {SAME_DAY})"
+)
+
+DELETE_OTHERS = (
+    "DELETE FROM measurements_measurement WHERE organization_id = %(org)s "
+    "AND date BETWEEN %(first)s AND %(last)s AND NOT EXISTS ("
+    "SELECT 1 FROM import_staging s JOIN import_keys k ON k.series = s.series "
+    "WHERE k.campaign_id = measurements_measurement.campaign_id "
+    "AND k.channel_id = measurements_measurement.channel_id "
+    "AND s.date = measurements_measurement.date)"
+)
+
+
+def _lock_measurements(cursor: Any) -> None:
+    """One import writes measurements at a time (readers are not blocked), so that the
+    plain UPDATE and INSERT below cannot race another import's rows. SQLite's IMMEDIATE
+    transactions serialise writers already."""
+    if connection.vendor == "postgresql":
+        cursor.execute("LOCK TABLE measurements_measurement IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _upsert(cursor: Any, org: dict[str, Any]) -> tuple[int, int]:
+    """Update the changed rows, then insert the new ones; (inserted, updated).
+
+    Cheaper than ``INSERT ... ON CONFLICT`` (no speculative insertion per row); safe
+    because the table is locked against other writers.
+    """
+    cursor.execute(UPDATE_CHANGED, org)
+    updated = max(cursor.rowcount, 0)
+    cursor.execute(INSERT_NEW, org)
+    inserted = max(cursor.rowcount, 0)
+    return inserted, updated
+
+
+def _skip_row_triggers(cursor: Any, org: dict[str, Any]) -> bool:
+    """Check the foreign keys of the upsert once per referenced row instead of once per row.
+
+    PostgreSQL checks each foreign key of each inserted row with a trigger (three per
+    measurement), which costs more than the insert itself. Every campaign and channel id of
+    the upsert comes from a join in this transaction, so the keys are known to be valid;
+    locking the referenced rows (FOR KEY SHARE, as the triggers would) keeps them so until
+    commit. Then the row triggers are skipped with ``session_replication_role = replica``
+    for the one statement, when the database role may set it (a superuser, or
+    ``GRANT SET ON PARAMETER session_replication_role TO <role>``); otherwise the triggers
+    run as usual.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    try:
+        with transaction.atomic():
+            cursor.execute("SET LOCAL session_replication_role = replica")
+    except DatabaseError:
+        return False
+    cursor.execute("SELECT 1 FROM accounts_organization WHERE id = %(org)s FOR KEY SHARE", org)
+    found = len(cursor.fetchall())
+    cursor.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM measurements_campaign WHERE id IN "
+        "(SELECT campaign_id FROM import_keys) FOR KEY SHARE) locked"
+    )
+    found += cursor.fetchone()[0]
+    cursor.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM measurements_channel WHERE id IN "
+        "(SELECT channel_id FROM import_keys) FOR KEY SHARE) locked"
+    )
+    found += cursor.fetchone()[0]
+    cursor.execute(
+        "SELECT 1 + COUNT(DISTINCT campaign_id) + COUNT(DISTINCT channel_id) FROM import_keys"
+    )
+    if found != cursor.fetchone()[0]:
+        raise ImportConflict(
+            "A campaign or channel of the file was deleted while it was imported; "
+            "nothing was imported. Try again."
         )
-        deleted = max(cursor.rowcount, 0)
-    cursor.execute(
-        "INSERT INTO measurements_measurement "
-        "(organization_id, campaign_id, channel_id, date, conversions) "
-        "SELECT %(org)s, campaign_id, channel_id, date, conversions FROM import_resolved "
-        "WHERE true ON CONFLICT (organization_id, campaign_id, channel_id, date) "
-        "DO UPDATE SET conversions = excluded.conversions "
-        "WHERE measurements_measurement.conversions <> excluded.conversions",
-        org,
-    )
-    return inserted, updated, deleted, 0
+    return True
+
+
+def _drop_temporary(cursor: Any) -> None:
+    for table in (STAGING, "import_series", "import_keys"):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def measurement_import(
     *,
     organization: Organization,
-    rows: Iterable[tuple[int, MeasurementRow]],
+    records: Iterable[Record],
     problems: ProblemLog | None = None,
     replace: bool = False,
+    progress: Progress | None = None,
 ) -> ImportSummary:
-    """Import numbered rows for the organisation, all or nothing.
+    """Import numbered records (see ``rows.Record``) for the organisation, all or nothing.
 
-    ``problems`` is the log that the reader of ``rows`` writes to; if it holds any problem
-    once the rows are read, or the rows repeat a (product, campaign type, campaign, channel,
-    date), nothing is written and :class:`ImportRejected` is raised. With ``replace``, the
-    organisation's rows in the file's date range that the file does not hold are deleted.
+    ``problems`` is the log that the source of ``records`` writes to; if it holds any
+    problem once the records are read, or the records repeat a (product, campaign type,
+    campaign, channel, date), nothing is written and :class:`ImportRejected` is raised.
+    With ``replace``, the organisation's rows in the file's date range that the file does
+    not hold are deleted.
     """
     problems = problems if problems is not None else ProblemLog()
+    checker = RowChecker(problems)
     with transaction.atomic():
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
             _create_staging(cursor)
-        total = _load_staging(rows)
+        _load_staging(checker.copy_lines(records, progress), problems)
         with connection.cursor() as cursor:
             if not problems:
-                _check_duplicates(cursor, problems)
+                _check_duplicates(cursor, checker)
             if problems:
-                cursor.execute("DROP TABLE IF EXISTS import_staging")
                 raise ImportRejected(problems)
-            inserted, updated, deleted, _ = _write(cursor, organization.pk, replace)
-            cursor.execute("SELECT MIN(date), MAX(date) FROM import_staging")
-            first, last = cursor.fetchone()
-            cursor.execute("DROP TABLE IF EXISTS import_resolved")
-            cursor.execute("DROP TABLE IF EXISTS import_staging")
+            cursor.execute("SELECT COUNT(*), MIN(date), MAX(date) FROM import_staging")
+            total, first, last = cursor.fetchone()
+            first_date, last_date = _as_date(first), _as_date(last)
+            org: dict[str, Any] = {"org": organization.pk, "first": first_date, "last": last_date}
+            deleted = 0
+            if total:
+                _create_names(cursor, checker, org)
+                if connection.vendor == "postgresql":
+                    cursor.execute(f"ANALYZE {STAGING}")
+                _lock_measurements(cursor)
+                if replace:
+                    cursor.execute(DELETE_OTHERS, org)
+                    deleted = max(cursor.rowcount, 0)
+                skipping = _skip_row_triggers(cursor, org)
+                inserted, updated = _upsert(cursor, org)
+                if skipping:
+                    cursor.execute("SET LOCAL session_replication_role = origin")
+            else:
+                inserted = updated = 0
+            _drop_temporary(cursor)
+        if inserted or updated or deleted:
+            organization_data_changed(organization_id=organization.pk)
     return ImportSummary(
-        rows=total,
+        rows=int(total),
         inserted=inserted,
         updated=updated,
-        unchanged=total - inserted - updated,
+        unchanged=int(total) - inserted - updated,
         deleted=deleted,
-        first_date=_as_date(first),
-        last_date=_as_date(last),
+        first_date=first_date,
+        last_date=last_date,
     )
 
 
@@ -210,8 +374,156 @@ def _as_date(value: object) -> datetime.date | None:
     return datetime.date.fromisoformat(str(value))
 
 
-def measurement_rows_numbered(
-    rows: Iterable[MeasurementRow],
-) -> Iterable[tuple[int, MeasurementRow]]:
-    """Number rows as the lines of a CSV file with a header would be numbered."""
-    return ((line, row) for line, row in enumerate(rows, start=2))
+def measurement_rows_numbered(rows: Iterable[MeasurementRow]) -> Iterable[Record]:
+    """Typed rows as records, numbered as the lines of a CSV file with a header would be."""
+    return typed_records(rows)
+
+
+# --- imports of files and uploads, with their history ---------------------------------------
+
+
+def _records(
+    text: IO[str] | None, raw: HashingReader, file_format: str, problems: ProblemLog
+) -> Iterator[Record]:
+    if file_format == ImportRecord.JSON:
+        try:
+            items = orjson.loads(raw.readall())
+        except orjson.JSONDecodeError as error:
+            problems.add(RowProblem(0, "body", "", f"is not valid JSON: {error}"))
+            return
+        yield from json_records(items, problems)
+        return
+    assert text is not None  # noqa: S101 - a CSV import always has its text
+    yield from csv_records(text, problems)
+
+
+def _record_fields(
+    *,
+    organization: Organization,
+    user: User | None,
+    uploaded_by: str,
+    source: str,
+    file_name: str,
+    file_format: str,
+    replace: bool,
+    raw: HashingReader,
+    started: float,
+) -> dict[str, Any]:
+    return {
+        "organization": organization,
+        "user": user,
+        "uploaded_by": uploaded_by[:200],
+        "source": source,
+        "file_name": file_name[:255],
+        "file_format": file_format,
+        "replace": replace,
+        "sha256": raw.hexdigest(),
+        "size_bytes": raw.bytes_read,
+        "duration_seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def _replay(*, record: ImportRecord, raw: HashingReader) -> ImportOutcome:
+    raw.drain()
+    if raw.hexdigest() != record.sha256:
+        raise IdempotencyKeyReused(
+            f"The Idempotency-Key {record.idempotency_key!r} was used for import {record.pk} "
+            "of other content; use a new key for a new upload."
+        )
+    return ImportOutcome(record=record, replayed=True)
+
+
+def measurement_import_file(
+    *,
+    organization: Organization,
+    stream: IO[bytes],
+    file_name: str = "",
+    file_format: str = ImportRecord.CSV,
+    replace: bool = False,
+    source: str = ImportRecord.COMMAND,
+    user: User | None = None,
+    uploaded_by: str = "",
+    idempotency_key: str | None = None,
+    max_bytes: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportOutcome:
+    """Import a CSV (plain or gzip) or JSON file, all or nothing, and record it in the history.
+
+    The SHA-256 and size are of the bytes as given. An accepted import is recorded in its
+    own transaction; a rejected one after the rollback (and :class:`ImportRejected` is
+    raised with the record). With ``idempotency_key``, an earlier accepted import with the
+    same key and the same content is returned instead of importing again, and one with other
+    content raises :class:`IdempotencyKeyReused`. More than ``max_bytes`` raises
+    :class:`PayloadTooLarge` and writes nothing.
+    """
+    started = time.monotonic()
+    raw = HashingReader(stream, limit=max_bytes)
+    try:
+        if idempotency_key:
+            earlier = import_record_get_by_key(organization=organization, key=idempotency_key)
+            if earlier is not None:
+                return _replay(record=earlier, raw=raw)
+        text = open_text(raw) if file_format == ImportRecord.CSV else None
+        problems = ProblemLog()
+
+        def report(rows: int) -> None:
+            if progress is not None:
+                progress(rows, raw.bytes_read)
+
+        fields = {
+            "organization": organization,
+            "user": user,
+            "uploaded_by": uploaded_by,
+            "source": source,
+            "file_name": file_name,
+            "file_format": file_format,
+            "replace": replace,
+            "raw": raw,
+        }
+        try:
+            with transaction.atomic():
+                summary = measurement_import(
+                    organization=organization,
+                    records=_records(text, raw, file_format, problems),
+                    problems=problems,
+                    replace=replace,
+                    progress=report,
+                )
+                raw.drain()
+                record = ImportRecord.objects.create(
+                    **_record_fields(**fields, started=started),  # type: ignore[arg-type]
+                    status=ImportRecord.ACCEPTED,
+                    idempotency_key=idempotency_key or "",
+                    rows=summary.rows,
+                    inserted=summary.inserted,
+                    updated=summary.updated,
+                    unchanged=summary.unchanged,
+                    deleted=summary.deleted,
+                    first_date=summary.first_date,
+                    last_date=summary.last_date,
+                )
+        except ImportRejected as rejected:
+            raw.drain()
+            rejected.record = ImportRecord.objects.create(
+                **_record_fields(**fields, started=started),  # type: ignore[arg-type]
+                status=ImportRecord.REJECTED,
+                idempotency_key=idempotency_key or "",
+                rows=0,
+                problem_count=problems.count,
+                problems=[problem.as_dict() for problem in problems.problems],
+            )
+            raise
+        except IntegrityError:
+            earlier = (
+                import_record_get_by_key(organization=organization, key=idempotency_key)
+                if idempotency_key
+                else None
+            )
+            if earlier is None:
+                raise
+            return _replay(record=earlier, raw=raw)
+    except ContentTooLarge as error:
+        raise PayloadTooLarge(
+            f"The upload is larger than the limit of {error.limit} bytes; nothing was imported."
+        ) from error
+    return ImportOutcome(record=record, replayed=False)

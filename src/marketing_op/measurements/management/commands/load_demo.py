@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 return
             summary = measurement_import(
                 organization=organization,
-                rows=measurement_rows_numbered(demo_measurements(rows=rows, seed=seed)),
+                records=measurement_rows_numbered(demo_measurements(rows=rows, seed=seed)),
             )
         self.stdout.write(
             f"Demo data: {summary.inserted} inserted, {summary.updated} updated, "

@@ -1,0 +1,70 @@
+import pytest
+
+from marketing_op.accounts.services import organization_data_changed
+from tests.factories import measurement
+
+pytestmark = [pytest.mark.api, pytest.mark.django_db]
+
+URLS = [
+    "/api/marketing/measurements/?channels=tv",
+    "/api/marketing/stats/channel-sales-percentages/",
+    "/api/marketing/stats/channel-weekly-sales/",
+    "/api/marketing/dimensions/",
+]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_a_current_etag_gets_304_and_a_new_data_version_a_fresh_answer(
+    api_client, auth, organization, url
+):
+    measurement(organization, channel="tv", conversions=5.0)
+    first = api_client.get(url, **auth)
+    etag = first["ETag"]
+
+    again = api_client.get(url, HTTP_IF_NONE_MATCH=etag, **auth)
+    organization_data_changed(organization_id=organization.pk)
+    after_import = api_client.get(url, HTTP_IF_NONE_MATCH=etag, **auth)
+
+    assert first.status_code == 200
+    assert first["Cache-Control"] == "private, no-cache"
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    assert after_import.status_code == 200
+    assert after_import["ETag"] != etag
+
+
+def test_etags_differ_between_queries_and_organisations(api_client, auth, other_organization):
+    from marketing_op.accounts.services import token_issue
+    from tests.factories import UserFactory
+
+    outsider_token = token_issue(user=UserFactory(organization=other_organization)).token
+    outsider = {"HTTP_AUTHORIZATION": f"Bearer {outsider_token}"}
+
+    tv = api_client.get(URLS[0], **auth)["ETag"]
+    radio = api_client.get(URLS[0].replace("tv", "radio"), **auth)["ETag"]
+    other = api_client.get(URLS[0], **outsider)["ETag"]
+
+    assert len({tv, radio, other}) == 3
+
+
+def test_an_import_that_changes_data_changes_the_etag_and_one_that_does_not_keeps_it(
+    api_client, auth, organization
+):
+    import datetime
+
+    from marketing_op.measurements.rows import MeasurementRow
+    from marketing_op.measurements.services import measurement_import, measurement_rows_numbered
+
+    rows = [MeasurementRow("cola", "branding", "spring", "tv", datetime.date(2021, 3, 1), 5.0)]
+
+    def etag():
+        return api_client.get(URLS[1], **auth)["ETag"]
+
+    before = etag()
+    measurement_import(organization=organization, records=measurement_rows_numbered(rows))
+    after_change = etag()
+    measurement_import(organization=organization, records=measurement_rows_numbered(rows))
+
+    assert after_change != before
+    assert etag() == after_change

@@ -1,0 +1,141 @@
+"""Properties of the import: any valid file round-trips exactly through the API; any file
+with one bad line changes nothing."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from typing import Any
+
+import pytest
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from marketing_op.accounts.models import User
+from marketing_op.accounts.services import token_issue
+from marketing_op.measurements.models import ImportRecord, Measurement
+from marketing_op.measurements.rows import CSV_COLUMNS
+from tests.factories import OrganizationFactory, UserFactory
+
+pytestmark = [pytest.mark.api, pytest.mark.django_db]
+
+URL = "/api/marketing/measurements/"
+
+names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
+    min_size=1,
+    max_size=12,
+) | st.sampled_from(["tv", "dv360 - prospecting", "a, b", 'say "hi"', "line\nbreak"])
+names = names.filter(lambda name: name == name.strip() and "\x00" not in name)
+days = st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2100, 12, 31))
+conversions = st.floats(min_value=0, allow_nan=False, allow_infinity=False).map(abs)
+rows = st.tuples(
+    names,
+    st.sampled_from(["always on", "branding", "performance"]),
+    names,
+    names,
+    days,
+    conversions,
+)
+files = st.lists(rows, min_size=1, max_size=30, unique_by=lambda row: row[:5])
+
+
+def as_csv(rows: list[tuple[Any, ...]]) -> str:
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows((*row[:4], row[4].isoformat(), repr(row[5])) for row in rows)
+    return stream.getvalue()
+
+
+def read_back(client: Client, auth: dict[str, str]) -> set[tuple[Any, ...]]:
+    found: list[dict[str, Any]] = []
+    while True:
+        page = client.get(URL, {"offset": len(found), "page_size": 100}, **auth).json()
+        found.extend(page["data"])
+        if len(found) >= page["meta"]["total"]:
+            break
+    return {
+        (
+            row["product"],
+            row["campaign_type"],
+            row["campaign"],
+            row["channel"],
+            datetime.date.fromisoformat(row["date"]),
+            row["conversions"],
+        )
+        for row in found
+    }
+
+
+def fresh_auth() -> dict[str, str]:
+    Measurement.objects.all().delete()
+    ImportRecord.objects.all().delete()
+    user = User.objects.filter(username="ana").first() or UserFactory(
+        organization=OrganizationFactory(name="acme"), username="ana"
+    )
+    return {"HTTP_AUTHORIZATION": f"Bearer {token_issue(user=user, scopes='read write').token}"}
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(file_rows=files)
+def test_any_valid_file_round_trips_exactly_through_the_api(file_rows):
+    client = Client()
+    auth = fresh_auth()
+
+    response = client.post(URL, data=as_csv(file_rows), content_type="text/csv", **auth)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["inserted"] == len(file_rows)
+    assert read_back(client, auth) == {(*row[:5], row[5] + 0.0) for row in file_rows}
+
+
+bad_lines = st.sampled_from(
+    [
+        ",t,c,tv,2021-01-04,1",
+        "p,t,c,,2021-01-04,1",
+        "p,t,c,tv,2021-02-29,1",
+        "p,t,c,tv,01/04/2021,1",
+        "p,t,c,tv,2021-01-04,-0.5",
+        "p,t,c,tv,2021-01-04,nan",
+        "p,t,c,tv,2021-01-04,1e999",
+        "p,t,c,tv,2021-01-04,ten",
+        "p,t,c,tv,2021-01-04",
+        "p,t,c,tv,2021-01-04,1,extra",
+        f"{'x' * 201},t,c,tv,2021-01-04,1",
+    ]
+)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    file_rows=files,
+    bad=bad_lines,
+    position=st.integers(min_value=0, max_value=30),
+    duplicate=st.booleans(),
+)
+def test_any_file_with_one_bad_line_changes_nothing(file_rows, bad, position, duplicate):
+    client = Client()
+    auth = fresh_auth()
+    client.post(URL, data=as_csv(file_rows[:3]), content_type="text/csv", **auth)
+    before = read_back(client, auth)
+    records = [as_csv([]), *(as_csv([row]).split("\n", 1)[1] for row in file_rows)]
+    if duplicate:
+        bad = records[1].rstrip("\n")
+    records.insert(1 + position % len(records), bad + "\n")
+
+    response = client.post(URL, data="".join(records), content_type="text/csv", **auth)
+
+    assert response.status_code == 422, response.content
+    assert response.json()["error_count"] >= 1
+    assert read_back(client, auth) == before

@@ -1,0 +1,304 @@
+"""Reading the contract's CSV format: the shape of the file, the values, the problem report."""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import hashlib
+import io
+
+import pytest
+
+from marketing_op.measurements.rows import (
+    CSV_COLUMNS,
+    ContentTooLarge,
+    HashingReader,
+    MeasurementRow,
+    ProblemLog,
+    RowChecker,
+    csv_records,
+    json_records,
+    open_text,
+    read_measurement_csv,
+    write_measurement_csv,
+)
+
+HEADER = ",".join(CSV_COLUMNS)
+
+
+def read(text: str) -> tuple[list[tuple[int, MeasurementRow]], ProblemLog]:
+    problems = ProblemLog()
+    rows = list(read_measurement_csv(io.StringIO(text, newline=""), problems))
+    return rows, problems
+
+
+def problems_of(text: str) -> list[tuple[int, str, str, str]]:
+    _, problems = read(text)
+    return [(p.line, p.column, p.value, p.message) for p in problems.problems]
+
+
+def test_a_valid_file_gives_typed_rows_with_their_line_numbers():
+    rows, problems = read(
+        f"{HEADER}\nenergy drink,branding,summer,tv,2021-01-04,2242.0662350159814\n"
+        "energy drink,branding,summer,radio,2021-01-05,0\n"
+    )
+
+    assert not problems
+    assert rows == [
+        (
+            2,
+            MeasurementRow(
+                "energy drink",
+                "branding",
+                "summer",
+                "tv",
+                datetime.date(2021, 1, 4),
+                2242.0662350159814,
+            ),
+        ),
+        (
+            3,
+            MeasurementRow(
+                "energy drink", "branding", "summer", "radio", datetime.date(2021, 1, 5), 0.0
+            ),
+        ),
+    ]
+
+
+def test_columns_may_come_in_any_order_and_names_are_trimmed():
+    rows, problems = read(
+        "conversions,date,channel,campaign,campaign_type,product\n12.5,2021-01-04, tv ,c,t,p\n"
+    )
+
+    assert not problems
+    assert rows == [(2, MeasurementRow("p", "t", "c", "tv", datetime.date(2021, 1, 4), 12.5))]
+
+
+def test_quoted_fields_with_commas_and_newlines_are_read():
+    rows, problems = read(f'{HEADER}\np,t,"sale, ""big""\nsecond line",tv,2021-01-04,1\n')
+
+    assert not problems
+    assert rows[0][1].campaign == 'sale, "big"\nsecond line'
+
+
+def test_an_empty_file_is_a_problem():
+    assert problems_of("") == [(1, "header", "", "the file is empty")]
+
+
+def test_missing_and_unknown_columns_are_reported_on_line_1():
+    found = problems_of("product,campaign_type,campaign,channel,day,conversions\n")
+
+    assert (1, "date", "", "column is missing") in found
+    assert (1, "day", "day", "column is unknown") in found
+
+
+def test_a_column_named_twice_is_reported():
+    found = problems_of(f"{HEADER},product\n")
+
+    assert (1, "product", "product", "column is unknown") not in found
+    assert found == [(1, "header", f"{HEADER},product", "a column is named twice")]
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "value", "message"),
+    [
+        (",t,c,tv,2021-01-04,1", "product", "", "must not be empty"),
+        ("p,  ,c,tv,2021-01-04,1", "campaign_type", "  ", "must not be empty"),
+        ("p,t,,tv,2021-01-04,1", "campaign", "", "must not be empty"),
+        ("p,t,c,,2021-01-04,1", "channel", "", "must not be empty"),
+        ("p,t,c,tv,2021-02-30,1", "date", "2021-02-30", "is not a date of the form YYYY-MM-DD"),
+        ("p,t,c,tv,04/01/2021,1", "date", "04/01/2021", "is not a date of the form YYYY-MM-DD"),
+        ("p,t,c,tv,20210104,1", "date", "20210104", "is not a date of the form YYYY-MM-DD"),
+        ("p,t,c,tv,2021-01-04,", "conversions", "", "is not a number"),
+        ("p,t,c,tv,2021-01-04,abc", "conversions", "abc", "is not a number"),
+        ("p,t,c,tv,2021-01-04,1_000", "conversions", "1_000", "is not a number"),
+        ("p,t,c,tv,2021-01-04,-1", "conversions", "-1", "must be a finite number, not negative"),
+        ("p,t,c,tv,2021-01-04,nan", "conversions", "nan", "must be a finite number, not negative"),
+        ("p,t,c,tv,2021-01-04,inf", "conversions", "inf", "must be a finite number, not negative"),
+        (
+            "p,t,c,tv,2021-01-04,1e400",
+            "conversions",
+            "1e400",
+            "must be a finite number, not negative",
+        ),
+    ],
+)
+def test_each_bad_value_is_reported_with_line_column_and_value(line, column, value, message):
+    assert problems_of(f"{HEADER}\np,t,c,tv,2021-01-03,1\n{line}\n") == [
+        (3, column, value, message)
+    ]
+
+
+def test_a_name_longer_than_200_characters_is_reported_shortened():
+    found = problems_of(f"{HEADER}\n{'x' * 201},t,c,tv,2021-01-04,1\n")
+
+    assert found[0][:2] == (2, "product")
+    assert found[0][3] == "is longer than 200 characters"
+    assert len(found[0][2]) == 80
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_reported():
+    assert problems_of(f"{HEADER}\np,t,c,tv,2021-01-04\n") == [
+        (2, "row", "p,t,c,tv,2021-01-04", "has 5 fields, expected 6")
+    ]
+
+
+def test_every_problem_of_a_line_is_reported():
+    found = problems_of(f"{HEADER}\n,t,c,,nope,-3\n")
+
+    assert [(line, column) for line, column, _, _ in found] == [
+        (2, "product"),
+        (2, "channel"),
+        (2, "date"),
+        (2, "conversions"),
+    ]
+
+
+def test_the_first_50_problems_are_kept_and_the_rest_counted():
+    text = HEADER + "\n" + "".join(f"p,t,c,tv,2021-01-04,bad{n}\n" for n in range(120))
+
+    _, problems = read(text)
+
+    assert problems.count == 120
+    assert len(problems.problems) == 50
+    assert problems.problems[-1].value == "bad49"
+
+
+def test_a_repeated_bad_name_is_reported_on_every_line():
+    found = problems_of(f"{HEADER}\n,t,c,tv,2021-01-04,1\n,t,c,tv,2021-01-05,1\n")
+
+    assert [line for line, *_ in found] == [2, 3]
+
+
+def test_zero_and_negative_zero_and_tiny_numbers_are_written_for_postgresql():
+    problems = ProblemLog()
+    checker = RowChecker(problems)
+    records = [
+        (2, ("p", "t", "c", "tv", "2021-01-04", value))
+        for value in ("-0", "0.0", "1e-400", "1e-310", " 12.5 ")
+    ]
+
+    lines = list(checker.copy_lines(records))
+
+    assert not problems
+    assert [line.split("\t")[3].strip() for line in lines] == ["0", "0", "0", "1e-310", "12.5"]
+
+
+def test_names_are_keyed_once_per_series():
+    problems = ProblemLog()
+    checker = RowChecker(problems)
+    records = [
+        (2, ("p", "t", "c", "tv", "2021-01-04", "1")),
+        (3, ("p", "t", "c", " tv", "2021-01-05", "1")),
+        (4, ("p", "t", "c", "radio", "2021-01-05", "1")),
+    ]
+
+    lines = list(checker.copy_lines(records))
+
+    assert [line.split("\t")[1] for line in lines] == ["0", "0", "1"]
+    assert checker.series == [("p", "t", "c", "tv"), ("p", "t", "c", "radio")]
+
+
+def test_json_rows_are_checked_for_shape_and_types():
+    problems = ProblemLog()
+    items = [
+        {
+            "product": "p",
+            "campaign_type": "t",
+            "campaign": "c",
+            "channel": "tv",
+            "date": "2021-01-04",
+            "conversions": 12,
+        },
+        {
+            "product": "p",
+            "campaign_type": "t",
+            "campaign": "c",
+            "channel": "tv",
+            "date": "2021-01-04",
+            "conversions": True,
+        },
+        {
+            "product": "p",
+            "campaign_type": "t",
+            "campaign": "c",
+            "channel": "tv",
+            "date": "2021-01-04",
+        },
+        "not an object",
+    ]
+
+    records = list(json_records(items, problems))
+
+    assert records == [(1, ["p", "t", "c", "tv", "2021-01-04", "12.0"])]
+    assert [(p.line, p.column, p.message) for p in problems.problems] == [
+        (2, "conversions", "must be a number"),
+        (3, "conversions", "is missing"),
+        (4, "row", "must be a JSON object"),
+    ]
+
+
+def test_a_json_body_that_is_not_a_list_is_a_problem():
+    problems = ProblemLog()
+
+    assert list(json_records({"rows": []}, problems)) == []
+    assert problems.problems[0].message == "must be a JSON list of measurement rows"
+
+
+def test_gzip_is_recognised_and_the_digest_is_of_the_bytes_given():
+    text = f"{HEADER}\np,t,c,tv,2021-01-04,1\n".encode()
+    compressed = gzip.compress(text)
+    raw = HashingReader(io.BytesIO(compressed))
+
+    problems = ProblemLog()
+    records = list(csv_records(open_text(raw), problems))
+
+    assert records == [(2, ["p", "t", "c", "tv", "2021-01-04", "1"])]
+    assert raw.hexdigest() == hashlib.sha256(compressed).hexdigest()
+    assert raw.bytes_read == len(compressed)
+
+
+def test_a_broken_gzip_stream_is_a_problem_not_a_crash():
+    compressed = gzip.compress(f"{HEADER}\n".encode() + b"p,t,c,tv,2021-01-04,1\n" * 1000)
+    problems = ProblemLog()
+
+    list(csv_records(open_text(HashingReader(io.BytesIO(compressed[:-40]))), problems))
+
+    assert problems.problems[0].message.startswith("cannot be read")
+
+
+def test_text_that_is_not_utf8_is_a_problem():
+    problems = ProblemLog()
+    data = f"{HEADER}\n".encode() + "p,t,c,tv,2021-01-04,1\n".encode("utf-16")
+
+    list(csv_records(open_text(HashingReader(io.BytesIO(data))), problems))
+
+    assert problems.problems[0].message.startswith("is not UTF-8 text")
+
+
+def test_a_byte_order_mark_is_ignored():
+    data = ("\ufeff" + HEADER + "\np,t,c,tv,2021-01-04,1\n").encode()
+    problems = ProblemLog()
+
+    assert len(list(csv_records(open_text(HashingReader(io.BytesIO(data))), problems))) == 1
+    assert not problems
+
+
+def test_the_reader_refuses_more_bytes_than_the_limit():
+    raw = HashingReader(io.BytesIO(b"x" * 100), limit=10)
+
+    with pytest.raises(ContentTooLarge):
+        raw.drain()
+
+
+def test_written_files_read_back_the_same():
+    rows = [
+        MeasurementRow("p", "t", 'a "quoted", campaign', "tv", datetime.date(2021, 1, 4), 0.1 + 0.2)
+    ]
+    stream = io.StringIO()
+    write_measurement_csv(rows, stream)
+
+    read_back, problems = read(stream.getvalue())
+
+    assert not problems
+    assert [row for _, row in read_back] == rows
