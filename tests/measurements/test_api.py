@@ -55,7 +55,11 @@ def test_pages_carry_meta_and_link_headers(api_client, auth, month):
     response = api_client.get(MEASUREMENTS + "?offset=5&page_size=5&channels=tv", **auth)
 
     body = response.json()
-    assert body["meta"] == {"offset": 5, "page_size": 5, "total": 15}
+    assert {key: body["meta"][key] for key in ("offset", "page_size", "total")} == {
+        "offset": 5,
+        "page_size": 5,
+        "total": 15,
+    }
     assert [row["date"] for row in body["data"]] == [
         (datetime.date(2021, 2, 27) + datetime.timedelta(n)).isoformat() for n in range(5)
     ]
@@ -194,3 +198,49 @@ def test_an_organisation_without_data_gets_empty_dimensions(api_client, auth):
         "first_date": None,
         "last_date": None,
     }
+
+
+def test_walking_with_the_cursor_sees_every_row_once_and_ends(api_client, auth, month):
+    seen, url = [], MEASUREMENTS + "?page_size=8&channels=tv&channels=radio"
+    cursors = []
+    while url:
+        response = api_client.get(url, **auth)
+        body = response.json()
+        assert body["meta"]["total"] == 30
+        seen += [tuple(row.values()) for row in body["data"]]
+        cursors.append(body["meta"]["next_cursor"])
+        url = links(response).get("next")
+
+    offset_walk = api_client.get(
+        MEASUREMENTS + "?page_size=100&channels=tv&channels=radio", **auth
+    ).json()["data"]
+    assert seen == [tuple(row.values()) for row in offset_walk]
+    assert len(cursors) == 4
+    assert cursors[-1] is None
+
+
+def test_an_offset_page_offers_the_cursor_of_the_next_page(api_client, auth, month):
+    first = api_client.get(MEASUREMENTS + "?page_size=5", **auth).json()
+    by_cursor = api_client.get(
+        MEASUREMENTS + f"?page_size=5&cursor={first['meta']['next_cursor']}", **auth
+    ).json()
+    by_offset = api_client.get(MEASUREMENTS + "?page_size=5&offset=5", **auth).json()
+
+    assert by_cursor["data"] == by_offset["data"]
+
+
+@pytest.mark.parametrize("cursor", ["not-a-cursor", "W10", "WyJhIl0", "bnVsbA"])
+def test_a_cursor_the_list_did_not_give_out_gets_400(api_client, auth, month, cursor):
+    response = api_client.get(MEASUREMENTS + f"?cursor={cursor}", **auth)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The cursor is not one that this list gave out."}
+
+
+def test_cursor_and_offset_together_get_400(api_client, auth, month):
+    cursor = api_client.get(MEASUREMENTS + "?page_size=5", **auth).json()["meta"]["next_cursor"]
+
+    response = api_client.get(MEASUREMENTS + f"?cursor={cursor}&offset=5", **auth)
+
+    assert response.status_code == 400
+    assert "not both" in response.json()["detail"]

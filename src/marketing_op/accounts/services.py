@@ -70,7 +70,9 @@ class IssuedToken:
 
 def token_issue(*, user: User, scopes: str = AccessToken.READ) -> IssuedToken:
     """A new token for the user; the secret is returned once and only its digest is kept."""
-    requested = frozenset(scopes.split()) or frozenset({AccessToken.READ})
+    # Separated by spaces only, as the document's pattern says: a tab is part of a name.
+    named = frozenset(part for part in scopes.split(" ") if part)
+    requested = named or frozenset({AccessToken.READ})
     unknown = requested - KNOWN_SCOPES
     if unknown:
         raise ApplicationError(f"Unknown scope: {' '.join(sorted(unknown))}. Use read or write.")

@@ -1,19 +1,40 @@
-"""Offset pagination done in the database, with ``meta`` and an RFC 8288 ``Link`` header."""
+"""Pagination done in the database, with ``meta`` and an RFC 8288 ``Link`` header.
+
+Two ways through a list: ``offset`` (skip rows), and, where a list offers it, a keyset
+``cursor`` that names the last row seen, so that a page deep in the result costs what the
+first one costs.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Schema
 
+from marketing_op.core.exceptions import InvalidFilterError
+
 MAX_PAGE_SIZE = 100
+MAX_CURSOR_LENGTH = 2000
 
 
 class PageParams(Schema):
     offset: int = Field(0, ge=0, le=2**62, description="Rows to skip.")
     page_size: int = Field(10, ge=1, le=MAX_PAGE_SIZE, description="Rows to return (1 to 100).")
+
+
+class CursorPageParams(PageParams):
+    cursor: str | None = Field(
+        None,
+        max_length=MAX_CURSOR_LENGTH,
+        description="`meta.next_cursor` of the previous page: continue after its last row.",
+    )
 
 
 class PageMeta(Schema):
@@ -22,27 +43,75 @@ class PageMeta(Schema):
     total: int = Field(description="Rows that match the filters, over all pages.")
 
 
-def _page_url(request: HttpRequest, offset: int) -> str:
+class CursorPageMeta(PageMeta):
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+def _page_url(request: HttpRequest, name: str, value: str) -> str:
+    """This request's URL with ``name`` (offset or cursor) set to ``value``, the other gone."""
     query = request.GET.copy()
-    query["offset"] = str(offset)
+    query.pop("cursor" if name == "offset" else "offset", None)
+    query[name] = value
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+def cursor_encode(values: Sequence[Any]) -> str:
+    plain = [value.isoformat() if isinstance(value, datetime.date) else value for value in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str, width: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise InvalidFilterError("The cursor is not one that this list gave out.") from error
+    if not isinstance(values, list) or len(values) != width:
+        raise InvalidFilterError("The cursor is not one that this list gave out.")
+    if not all(
+        isinstance(value, str | int | float) and "\x00" not in str(value) for value in values
+    ):
+        raise InvalidFilterError("The cursor is not one that this list gave out.")
+    return values
+
+
+def rows_after(order: Sequence[str], values: Sequence[Any]) -> Q:
+    """Rows strictly after ``values`` in the ascending ``order`` (a lexicographic keyset)."""
+    after = Q(**{f"{order[-1]}__gt": values[-1]})
+    for field, value in zip(reversed(order[:-1]), reversed(values[:-1]), strict=True):
+        after = Q(**{f"{field}__gt": value}) | (Q(**{field: value}) & after)
+    return after
 
 
 def paginate(
     *, request: HttpRequest, response: HttpResponse, queryset: QuerySet, page: PageParams
 ) -> dict[str, Any]:
-    """One page of an ordered QuerySet: a COUNT and a LIMIT/OFFSET query, nothing more."""
+    """One page of an ordered QuerySet: a COUNT and one LIMIT query, nothing more."""
     total = queryset.count()
-    rows = list(queryset[page.offset : page.offset + page.page_size]) if page.offset < total else []
+    cursor = getattr(page, "cursor", None)
+    order = [str(field) for field in queryset.query.order_by]
+    offset = page.offset
+    if cursor:
+        if offset:
+            raise InvalidFilterError("Give either offset or cursor, not both.")
+        queryset = queryset.filter(rows_after(order, cursor_decode(cursor, len(order))))
+    rows = list(queryset[offset : offset + page.page_size + 1]) if offset < total else []
+    more = len(rows) > page.page_size
+    rows = rows[: page.page_size]
     links = []
-    if page.offset + page.page_size < total:
-        links.append(f'<{_page_url(request, page.offset + page.page_size)}>; rel="next"')
-    if page.offset > 0 and total > 0:
-        previous = min(max(page.offset - page.page_size, 0), max(total - page.page_size, 0))
-        links.append(f'<{_page_url(request, previous)}>; rel="prev"')
+    meta: dict[str, Any] = {"offset": offset, "page_size": page.page_size, "total": total}
+    next_cursor = None
+    if isinstance(page, CursorPageParams):
+        next_cursor = cursor_encode([rows[-1][field] for field in order]) if more else None
+        meta["next_cursor"] = next_cursor
+    if more and (cursor and next_cursor):
+        links.append(f'<{_page_url(request, "cursor", next_cursor)}>; rel="next"')
+    elif more:
+        links.append(f'<{_page_url(request, "offset", str(offset + page.page_size))}>; rel="next"')
+    if offset > 0 and total > 0 and not cursor:
+        previous = min(max(offset - page.page_size, 0), max(total - page.page_size, 0))
+        links.append(f'<{_page_url(request, "offset", str(previous))}>; rel="prev"')
     if links:
         response["Link"] = ", ".join(links)
-    return {
-        "data": rows,
-        "meta": {"offset": page.offset, "page_size": page.page_size, "total": total},
-    }
+    return {"data": rows, "meta": meta}

@@ -12,7 +12,7 @@ from marketing_op.accounts.auth import bearer_token, write_token
 from marketing_op.accounts.models import Organization
 from marketing_op.core.caching import not_modified
 from marketing_op.core.exceptions import UnsupportedMediaType
-from marketing_op.core.pagination import PageParams, paginate
+from marketing_op.core.pagination import CursorPageParams, PageParams, paginate
 from marketing_op.core.schemas import Message, ValidationMessage
 from marketing_op.measurements import selectors, services
 from marketing_op.measurements.filters import MeasurementFilters
@@ -60,7 +60,7 @@ def measurement_list(
     request: HttpRequest,
     response: HttpResponse,
     filters: Query[MeasurementFilters],
-    page: Query[PageParams],
+    page: Query[CursorPageParams],
 ) -> dict | Status:
     return _page_of(selectors.measurement_list, request, response, filters, page)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from marketing_op.core.pagination import PageMeta
+from marketing_op.core.pagination import CursorPageMeta, PageMeta
 
 HUNDREDTH = Decimal("0.01")
 
@@ -54,7 +54,7 @@ class ChannelWeeklySalesOut(Schema):
 
 class MeasurementPage(Schema):
     data: list[MeasurementOut]
-    meta: PageMeta
+    meta: CursorPageMeta
 
 
 class ChannelSharePage(Schema):
