@@ -3,24 +3,48 @@
 from __future__ import annotations
 
 import datetime
+import re
+from typing import Annotated
 
 from django.db.models import Q
 from ninja import Field, Schema
+from pydantic import BeforeValidator
 
 from marketing_op.core.exceptions import InvalidFilterError
 
 DATE_ORDER_MESSAGE = "End date should be greater than start date"
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: object) -> object:
+    """Dates as the contract writes them (2021-01-31); no timestamps or date-times."""
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date of the form YYYY-MM-DD")
+    return value
+
+
+FilterDate = Annotated[datetime.date, BeforeValidator(_iso_date_only)]
+
+FilterName = Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")]
+"""A name as stored: at most 200 characters, never a NUL (which no database can compare)."""
+
 
 class MeasurementFilters(Schema):
-    products: list[str] = Field(default_factory=list, description="Product names; any of them.")
-    campaigns: list[str] = Field(default_factory=list, description="Campaign names; any of them.")
-    campaign_types: list[str] = Field(
+    products: list[FilterName] = Field(
+        default_factory=list, description="Product names; any of them."
+    )
+    campaigns: list[FilterName] = Field(
+        default_factory=list, description="Campaign names; any of them."
+    )
+    campaign_types: list[FilterName] = Field(
         default_factory=list, description="Campaign types; any of them."
     )
-    channels: list[str] = Field(default_factory=list, description="Channel names; any of them.")
-    start_date: datetime.date | None = Field(None, description="First day, inclusive.")
-    end_date: datetime.date | None = Field(None, description="Last day, inclusive.")
+    channels: list[FilterName] = Field(
+        default_factory=list, description="Channel names; any of them."
+    )
+    start_date: FilterDate | None = Field(None, description="First day, inclusive.")
+    end_date: FilterDate | None = Field(None, description="Last day, inclusive.")
 
     def check_date_range(self) -> None:
         if self.start_date and self.end_date and self.start_date > self.end_date:

@@ -85,8 +85,22 @@ class ProblemLog:
         return self.count > 0
 
 
+def _storable(text: str) -> bool:
+    """Text that the database can keep: no NUL, and valid Unicode (no lone surrogates)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _shown(value: object) -> str:
+    """A value as the problem report shows it: short, and escaped where it is not storable."""
     text = value if isinstance(value, str) else repr(value)
+    if not _storable(text):
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
     return text if len(text) <= MAX_VALUE_SHOWN else text[: MAX_VALUE_SHOWN - 1] + "…"
 
 
@@ -280,8 +294,12 @@ class RowChecker:
                     line, column, _shown(value), f"is longer than {MAX_NAME_LENGTH} characters"
                 )
             )
-        elif "\x00" in name:
-            self.problems.add(RowProblem(line, column, _shown(value), "contains a NUL character"))
+        elif not _storable(name):
+            self.problems.add(
+                RowProblem(
+                    line, column, _shown(value), "contains a NUL character or invalid Unicode"
+                )
+            )
         else:
             return name
         return None

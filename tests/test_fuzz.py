@@ -1,0 +1,229 @@
+"""Schemathesis against the service's own OpenAPI document: no server errors, no drift.
+
+Every operation of docs/openapi.yaml is called through the WSGI application with data the
+document allows and data it forbids (the examples, coverage and fuzzing phases, in positive
+and negative mode), and every response goes through every check of schemathesis:
+server errors, status codes, content types, headers and bodies against the document,
+acceptance of valid and rejection of invalid data, and ``ignored_auth``, which repeats each
+successful request without credentials and with wrong ones. Negative cases also drop or
+spoil the ``Authorization`` header itself.
+
+Credentials come from the real token exchange: HTTP Basic for the exchange, a bearer token
+with the ``write`` scope that it issued for everything else. Strings include NUL characters,
+and integers go far beyond 64 bits.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from django.test import Client
+from hypothesis import HealthCheck, settings
+from schemathesis.core.failures import FailureGroup
+
+from marketing_op.accounts import throttling
+from marketing_op.config.wsgi import application
+from tests.factories import TEST_PASSWORD, OrganizationFactory, UserFactory, measurement
+
+OPENAPI_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
+FUZZ_USERNAME = "fuzzer"
+WRITE_SCOPE = "read write"
+
+# Lists whose filters may name a start_date after the end_date (or a cursor that the list did
+# not give out): the document answers 400, a rule that a JSON Schema of each parameter cannot
+# state. The body of that 400 is still checked against the document.
+DATE_RANGE_OPERATIONS = [
+    "measurement_list",
+    "channel_share_list",
+    "channel_share_list_old_path",
+    "channel_weekly_sales_list",
+]
+
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": 20240611,
+        "generation": {
+            "mode": "all",
+            "max-examples": 30,
+            "deterministic": True,
+            "allow-x00": True,
+            "with-security-parameters": True,
+            "database": "none",
+        },
+        "checks": {"enabled": True},
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": True},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": False},
+        },
+        "operations": [
+            {
+                "include-operation-id": DATE_RANGE_OPERATIONS,
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2xx", "3xx", 400, 401, 403, 404, 409, 429]
+                    }
+                },
+            },
+            {
+                # Whether a CSV text is a valid file is beyond a JSON Schema: the document
+                # answers a rejected file with a 422 that lists the problems.
+                "include-operation-id": ["measurement_import"],
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2xx", "3xx", 401, 403, 404, 409, 422, 429]
+                    }
+                },
+            },
+        ],
+    }
+)
+
+schema = schemathesis.openapi.from_path(OPENAPI_PATH, config=CONFIG)
+schema.app = application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def basic_authorization(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+def token_exchange(*, scope: str = WRITE_SCOPE) -> str:
+    """A new bearer token, issued by GET /api/auth/token/ for the fuzz user."""
+    response = Client().get(
+        "/api/auth/token/",
+        {"scope": scope},
+        HTTP_AUTHORIZATION=basic_authorization(FUZZ_USERNAME, TEST_PASSWORD),
+    )
+    assert response.status_code == 200, response.content
+    return str(response.json()["data"]["token"])
+
+
+@dataclass
+class FuzzSession:
+    """The credentials of the test that runs now; the auth provider below reads them."""
+
+    bearer: str = ""
+
+
+SESSION = FuzzSession()
+
+
+@schema.auth(refresh_interval=None)
+class TokenExchangeAuth:
+    """Basic credentials where the document asks for them, else a bearer token.
+
+    Schemathesis leaves a case alone when it spoils or drops the credentials on purpose.
+    """
+
+    def get(self, case: Any, context: Any) -> str | None:
+        schemes = {
+            name
+            for requirement in case.operation.definition.raw.get("security", [])
+            for name in requirement
+        }
+        if "basicAuth" in schemes:
+            return basic_authorization(FUZZ_USERNAME, TEST_PASSWORD)
+        if "bearerAuth" not in schemes or not SESSION.bearer:
+            return None
+        if case.method.upper() == "DELETE":
+            # Revokes the token of its request: a token of its own, so the shared one lives on.
+            return f"Bearer {token_exchange()}"
+        return SESSION.bearer
+
+    def set(self, case: Any, data: str, context: Any) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": data}
+
+
+def seed_measurements() -> None:
+    """Some rows in the fuzz organisation, so that lists, shares and weeks have data."""
+    organization = OrganizationFactory(name="fuzz")
+    UserFactory(organization=organization, username=FUZZ_USERNAME)
+    first_day = datetime.date(2020, 12, 28)
+    for day in range(12):
+        for channel, conversions in (("tv", 420.5), ("radio", 200.25), ("facebook", 0.0)):
+            measurement(
+                organization,
+                product="energy drink" if day % 2 else "sparkling water",
+                campaign_type="branding" if day % 3 else "always on",
+                campaign=f"winter sale #{day % 4}",
+                channel=channel,
+                date=first_day + datetime.timedelta(days=day * 3),
+                conversions=conversions * (day + 1),
+            )
+
+
+@pytest.fixture
+def fuzz_session(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    # Thousands of requests a minute with one token; the limiter has tests of its own.
+    settings.RATE_LIMIT_PER_MINUTE = 10**9
+    # ignored_auth repeats every exchange with wrong credentials; no lockout may follow.
+    monkeypatch.setattr(throttling, "MAX_FAILED_LOGINS_PER_USERNAME", 10**9)
+    monkeypatch.setattr(throttling, "MAX_FAILED_LOGINS_PER_ADDRESS", 10**9)
+    seed_measurements()
+    SESSION.bearer = f"Bearer {token_exchange()}"
+    yield SESSION
+    SESSION.bearer = ""
+
+
+@schema.parametrize()
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_api_conforms_to_document(case: Any, fuzz_session: FuzzSession) -> None:
+    case.call_and_validate()
+
+
+HUGE = 10**40
+HOSTILE_STRINGS = ["\x00", "tv\x00", "\x00" * 300, "9" * 400]
+# Not ISO dates, though a lax parser reads them as Unix timestamps or datetimes.
+NOT_DATES = ["0", "86400", "-86400", "2021-01-01T00:00:00"]
+
+
+def hostile_cases() -> list[tuple[Any, bool]]:
+    """Every GET operation with each hostile value in every query parameter, and whether the
+    value is certainly invalid for the document (so the answer must be a 4xx)."""
+    cases = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.method.upper() != "GET":
+            continue
+        for parameter in operation.query:
+            parameter_schema = parameter.definition.get("schema", {})
+            values: list[tuple[Any, bool]] = [(value, False) for value in HOSTILE_STRINGS]
+            if parameter_schema.get("type") == "integer":
+                values = [(HUGE, True), (-HUGE, True), (str(HUGE), True)]
+            elif parameter_schema.get("format") == "date":
+                values += [(value, True) for value in NOT_DATES]
+            for value, invalid in values:
+                cases.append((operation.Case(query={parameter.name: value}), invalid))
+    return cases
+
+
+def test_nul_characters_huge_integers_and_non_dates_get_documented_answers(
+    fuzz_session: FuzzSession,
+) -> None:
+    failures = []
+    for case, invalid in hostile_cases():
+        security = case.operation.definition.raw.get("security", [])
+        schemes = {name for requirement in security for name in requirement}
+        headers = {}
+        if "basicAuth" in schemes:
+            headers["Authorization"] = basic_authorization(FUZZ_USERNAME, TEST_PASSWORD)
+        elif "bearerAuth" in schemes:
+            headers["Authorization"] = fuzz_session.bearer
+        label = f"{case.method} {case.path} {case.query!r}"
+        try:
+            response = case.call_and_validate(headers=headers)
+        except FailureGroup as error:  # every case is reported, not only the first
+            failures.append(f"{label}: {str(error)[:300]}")
+            continue
+        if invalid and not 400 <= response.status_code < 500:
+            failures.append(f"{label}: an invalid value was answered {response.status_code}")
+    assert not failures, f"{len(failures)} failed:\n" + "\n".join(failures)
