@@ -216,3 +216,17 @@ def test_dimensions_list_what_has_data(organization, mixed):
         ("summer", "lemonade", "performance"),
     ]
     assert (dimensions.first_date, dimensions.last_date) == (D(2021, 3, 1), D(2021, 3, 4))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"products": ["cola"]}, {"channels": ["tv", "radio"]}, {"start_date": D(2021, 3, 2)}],
+)
+def test_the_cheap_count_equals_the_listed_rows(organization, mixed, filters):
+    measurement_filters = MeasurementFilters(**filters)
+
+    listed = selectors.measurement_list(organization=organization, filters=measurement_filters)
+
+    assert selectors.measurement_count(
+        organization=organization, filters=measurement_filters
+    ) == len(list(listed))

@@ -85,10 +85,18 @@ def rows_after(order: Sequence[str], values: Sequence[Any]) -> Q:
 
 
 def paginate(
-    *, request: HttpRequest, response: HttpResponse, queryset: QuerySet, page: PageParams
+    *,
+    request: HttpRequest,
+    response: HttpResponse,
+    queryset: QuerySet,
+    page: PageParams,
+    total: int | None = None,
 ) -> dict[str, Any]:
-    """One page of an ordered QuerySet: a COUNT and one LIMIT query, nothing more."""
-    total = queryset.count()
+    """One page of an ordered QuerySet: a COUNT and one LIMIT query, nothing more.
+
+    ``total`` saves the COUNT where the caller can count more cheaply than ``queryset``.
+    """
+    total = queryset.count() if total is None else total
     cursor = getattr(page, "cursor", None)
     order = [str(field) for field in queryset.query.order_by]
     offset = page.offset

@@ -42,13 +42,15 @@ def _page_of(
     response: HttpResponse,
     filters: MeasurementFilters,
     page: PageParams,
+    counter: Callable[..., int] | None = None,
 ) -> dict | Status:
     """One page of what ``selector`` reads, or 304 when the client's copy is current."""
     organization = _organization(request)
     if not_modified(request=request, response=response, organization=organization):
         return Status(304, None)
     queryset = selector(organization=organization, filters=filters)
-    return paginate(request=request, response=response, queryset=queryset, page=page)
+    total = counter(organization=organization, filters=filters) if counter else None
+    return paginate(request=request, response=response, queryset=queryset, page=page, total=total)
 
 
 @router.get(
@@ -62,7 +64,9 @@ def measurement_list(
     filters: Query[MeasurementFilters],
     page: Query[CursorPageParams],
 ) -> dict | Status:
-    return _page_of(selectors.measurement_list, request, response, filters, page)
+    return _page_of(
+        selectors.measurement_list, request, response, filters, page, selectors.measurement_count
+    )
 
 
 @router.get(
