@@ -244,3 +244,11 @@ def test_cursor_and_offset_together_get_400(api_client, auth, month):
 
     assert response.status_code == 400
     assert "not both" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("offset", [0, 2, 3, 50])
+def test_aggregated_pages_count_every_group_at_any_offset(api_client, auth, month, offset):
+    body = api_client.get(WEEKLY + f"?page_size=2&offset={offset}", **auth).json()
+
+    assert body["meta"]["total"] == 9  # three channels in three ISO weeks
+    assert len(body["data"]) == max(0, min(2, 9 - offset))

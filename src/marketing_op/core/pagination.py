@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Schema
 
@@ -95,16 +95,23 @@ def paginate(
     """One page of an ordered QuerySet: a COUNT and one LIMIT query, nothing more.
 
     ``total`` saves the COUNT where the caller can count more cheaply than ``queryset``.
+    An aggregated QuerySet (one row per group) computes every group for any page anyway,
+    so its page counts the groups in the same query (``COUNT(*) OVER ()``).
     """
-    total = queryset.count() if total is None else total
     cursor = getattr(page, "cursor", None)
     order = [str(field) for field in queryset.query.order_by]
     offset = page.offset
-    if cursor:
-        if offset:
-            raise InvalidFilterError("Give either offset or cursor, not both.")
-        queryset = queryset.filter(rows_after(order, cursor_decode(cursor, len(order))))
-    rows = list(queryset[offset : offset + page.page_size + 1]) if offset < total else []
+    if cursor and offset:
+        raise InvalidFilterError("Give either offset or cursor, not both.")
+    end = offset + page.page_size + 1
+    if total is None and queryset.query.group_by is not None and not cursor:
+        rows = list(queryset.annotate(matching_rows=Window(Count("*")))[offset:end])
+        total = rows[0]["matching_rows"] if rows else (queryset.count() if offset else 0)
+    else:
+        total = queryset.count() if total is None else total
+        if cursor:
+            queryset = queryset.filter(rows_after(order, cursor_decode(cursor, len(order))))
+        rows = list(queryset[offset:end]) if offset < total else []
     more = len(rows) > page.page_size
     rows = rows[: page.page_size]
     links = []
