@@ -1,17 +1,33 @@
 from __future__ import annotations
 
-import ipaddress
-import socket
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import connections
+from gunicorn.app.base import BaseApplication
 
 from marketing_op.accounts.models import User
+from marketing_op.config.wsgi import application
+
+
+class ProductionServer(BaseApplication):
+    """gunicorn with sync workers, configured from our settings instead of its command line."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return application
 
 
 class Command(BaseCommand):
-    help = "Serve the API with the production server (granian, WSGI, one worker per core)."
+    help = "Serve the API with the production server (gunicorn, sync workers, one per core)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=settings.HOST, help="Address to bind (HOST).")
@@ -24,18 +40,22 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
-        from granian.constants import Interfaces
-        from granian.server import Server
-
         self.stdout.write(self._welcome(host, port, workers))
-        Server(
-            "marketing_op.config.wsgi:application",
-            address=_ip_address(host),
-            port=port,
-            interface=Interfaces.WSGI,
-            workers=workers,
-            backpressure=64,
-        ).serve()
+        self.stdout.flush()
+        connections.close_all()  # workers are forked: none may share this process's connection
+        ProductionServer(
+            {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "sync",
+                "backlog": 2048,
+                "timeout": 60,
+                "graceful_timeout": 20,
+                "accesslog": None,
+                "errorlog": "-",
+                "forwarded_allow_ips": "127.0.0.1",
+            }
+        ).run()
 
     def _welcome(self, host: str, port: int, workers: int) -> str:
         base = f"http://{host}:{port}"
@@ -52,11 +72,3 @@ class Command(BaseCommand):
                 f'"{base}/api/marketing/stats/channel-sales-percentages/"',
             ]
         return "\n".join(lines)
-
-
-def _ip_address(host: str) -> str:
-    """granian binds IP addresses only; a name such as localhost is resolved first."""
-    try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return socket.gethostbyname(host)
