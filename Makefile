@@ -14,6 +14,7 @@ help:
 	@echo "make lint     ruff, mypy, hadolint, lock check"
 	@echo "make docs     render docs/openapi.yaml to docs/openapi.html"
 	@echo "make bench    load benchmarks (PostgreSQL, wrk); results in bench/results/"
+	@echo "              e.g. make bench BENCH_ARGS='--sizes demo,1m --duration 5'"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +62,7 @@ docs: $(STAMP)
 	$(BIN)/python scripts/render_openapi.py docs/openapi.yaml docs/openapi.html
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lock: $(STAMP)
 	$(BIN)/uv lock

@@ -864,7 +864,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--compare-servers",
         action="store_true",
-        help="Only compare granian with gunicorn (sync) on the demo dataset.",
+        help="Only compare our gunicorn (sync) with granian on the demo dataset.",
     )
     parser.add_argument(
         "--with-import", action="store_true", help="Then run bench/import_speed.py."

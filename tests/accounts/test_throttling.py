@@ -70,3 +70,20 @@ def test_data_requests_beyond_the_rate_limit_get_429(api_client, auth, settings)
 
     assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
     assert 0 < int(answers[-1]["Retry-After"]) <= 60
+
+
+@pytest.mark.parametrize(("username", "password"), [("ana", "wrong"), ("nobody", "wrong")])
+def test_a_failed_exchange_hashes_once_whether_or_not_the_user_exists(
+    api_client, user, monkeypatch, username, password
+):
+    """The same work, so the same time: an unknown user costs a password hash too."""
+    from django.contrib.auth.hashers import MD5PasswordHasher
+
+    calls = []
+    original = MD5PasswordHasher.encode
+    monkeypatch.setattr(
+        MD5PasswordHasher, "encode", lambda self, *args: calls.append(1) or original(self, *args)
+    )
+
+    assert exchange(api_client, username, password).status_code == 401
+    assert len(calls) == 1

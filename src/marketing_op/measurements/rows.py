@@ -49,6 +49,17 @@ class MeasurementRow(NamedTuple):
     date: datetime.date
     conversions: float
 
+    def as_text(self) -> tuple[str, str, str, str, str, str]:
+        """The row as the six fields of the CSV format; ``repr`` keeps every float exact."""
+        return (
+            self.product,
+            self.campaign_type,
+            self.campaign,
+            self.channel,
+            self.date.isoformat(),
+            repr(self.conversions),
+        )
+
 
 @dataclass(frozen=True)
 class RowProblem:
@@ -210,17 +221,7 @@ def json_records(items: object, problems: ProblemLog) -> Iterator[Record]:
 def typed_records(rows: Iterable[MeasurementRow]) -> Iterator[Record]:
     """Records of typed rows, numbered as the lines of a CSV file with a header would be."""
     for line, row in enumerate(rows, start=2):
-        yield (
-            line,
-            (
-                row.product,
-                row.campaign_type,
-                row.campaign,
-                row.channel,
-                row.date.isoformat(),
-                repr(row.conversions),
-            ),
-        )
+        yield line, row.as_text()
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -377,16 +378,7 @@ def write_measurement_csv(rows: Iterable[MeasurementRow], stream: IO[str]) -> in
     writer.writerow(CSV_COLUMNS)
     count = 0
     for row in rows:
-        writer.writerow(
-            (
-                row.product,
-                row.campaign_type,
-                row.campaign,
-                row.channel,
-                row.date.isoformat(),
-                repr(row.conversions),
-            )
-        )
+        writer.writerow(row.as_text())
         count += 1
     return count
 
