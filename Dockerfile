@@ -20,14 +20,11 @@ COPY requirements/runtime.txt requirements/runtime.txt
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements/runtime.txt
 
-# The build backend (setuptools), pinned with its hashes from the lock export
-# (requirements/dev.txt); it stays in this stage and never reaches the runtime venv.
-COPY requirements/dev.txt requirements/dev.txt
-RUN awk '/^setuptools==/{p=1} p{print} p && !/\\$/{exit}' requirements/dev.txt \
-      > /tmp/build-requirements.txt \
- && grep -q '^setuptools==' /tmp/build-requirements.txt \
- && python -m venv /opt/build-tools \
- && /opt/build-tools/bin/pip install --no-cache-dir --require-hashes -r /tmp/build-requirements.txt
+# The build backend (setuptools), hash-pinned in requirements/build.txt (exported from
+# uv.lock); it stays in this stage and never reaches the runtime venv.
+COPY requirements/build.txt requirements/build.txt
+RUN python -m venv /opt/build-tools \
+ && /opt/build-tools/bin/pip install --no-cache-dir --require-hashes -r requirements/build.txt
 
 # The project itself: a wheel, installed without dependencies (they are all above).
 # README.m[d] matches README.md when present (pyproject's readme) without requiring it.

@@ -19,11 +19,10 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(RUNTIME_STAMP): requirements/runtime.txt pyproject.toml | $(BIN)/python
+$(RUNTIME_STAMP): requirements/runtime.txt requirements/build.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/runtime.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
-	  || { $(BIN)/python -m pip install --quiet --disable-pip-version-check "setuptools>=68" \
-	       && $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . ; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/build.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 $(STAMP): requirements/dev.txt $(RUNTIME_STAMP)
@@ -68,6 +67,7 @@ lock: $(STAMP)
 	$(BIN)/uv lock
 	$(BIN)/uv export --quiet --frozen --no-dev --no-emit-project -o requirements/runtime.txt
 	$(BIN)/uv export --quiet --frozen --all-groups --no-emit-project -o requirements/dev.txt
+	$(BIN)/uv export --quiet --frozen --only-group build --no-emit-project -o requirements/build.txt
 
 docker-build:
 	docker build -t marketing-op .

@@ -10,6 +10,7 @@ from pathlib import Path
 EXPORTS = {
     "requirements/runtime.txt": ["--no-dev"],
     "requirements/dev.txt": ["--all-groups"],
+    "requirements/build.txt": ["--only-group", "build"],
 }
 
 
