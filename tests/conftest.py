@@ -44,10 +44,9 @@ def auth(token: str) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def _own_cache_counters(settings: Any, tmp_path_factory: Any) -> Any:
-    """Throttle counters of this test only: a key prefix per test worker, emptied afterwards.
-
-    The cache may be a Redis server that other runs share, so nothing else is deleted.
-    """
+    """Cache entries (throttle counters, totals) of this test only: a key prefix per test
+    run and worker, emptied afterwards. The cache may be a Redis server that other runs
+    share: only keys under this prefix are deleted."""
     caches = {name: dict(config) for name, config in settings.CACHES.items()}
     prefix = caches["default"].get("KEY_PREFIX", "")
     caches["default"]["KEY_PREFIX"] = f"{prefix}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
@@ -58,7 +57,7 @@ def _own_cache_counters(settings: Any, tmp_path_factory: Any) -> Any:
 
     yield
     if hasattr(cache, "delete_pattern"):
-        cache.delete_pattern("throttle:*")
+        cache.delete_pattern("*")
     else:
         cache.clear()
 

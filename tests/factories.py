@@ -8,6 +8,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from marketing_op.accounts.models import Organization, User
+from marketing_op.accounts.services import organization_data_changed
 from marketing_op.measurements.models import Campaign, Channel, Measurement, Product
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -93,6 +94,14 @@ class MeasurementFactory(DjangoModelFactory):
     )
     date = datetime.date(2021, 1, 4)
     conversions = 100.0
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: object) -> Measurement:
+        """Like every write of measurements, a new data version of the organisation."""
+        created = super()._create(model_class, *args, **kwargs)
+        organization_data_changed(organization_id=created.organization_id)
+        created.organization.refresh_from_db(fields=["data_version"])
+        return created
 
 
 def measurement(organization: Organization, **fields: object) -> Measurement:

@@ -68,3 +68,37 @@ def test_an_import_that_changes_data_changes_the_etag_and_one_that_does_not_keep
 
     assert after_change != before
     assert etag() == after_change
+
+
+def test_cached_totals_follow_every_import(api_client, auth, organization):
+    import datetime
+
+    from marketing_op.measurements.rows import MeasurementRow
+    from marketing_op.measurements.services import measurement_import, measurement_rows_numbered
+
+    def row(day, conversions):
+        return MeasurementRow(
+            "cola", "branding", "spring", "tv", datetime.date(2021, 3, day), conversions
+        )
+
+    def totals():
+        measurements = api_client.get("/api/marketing/measurements/", **auth).json()
+        shares = api_client.get(URLS[1] + "?channels=radio", **auth).json()
+        return measurements["meta"]["total"], shares["data"]
+
+    measurement_import(organization=organization, records=measurement_rows_numbered([row(1, 5.0)]))
+    first = totals()
+    measurement_import(
+        organization=organization,
+        records=measurement_rows_numbered(
+            [
+                row(2, 5.0),
+                MeasurementRow(
+                    "cola", "branding", "spring", "radio", datetime.date(2021, 3, 2), 10.0
+                ),
+            ]
+        ),
+    )
+
+    assert first == (1, [])
+    assert totals() == (3, [{"channel": "radio", "percentage": "50.00"}])

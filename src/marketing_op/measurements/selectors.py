@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
+from django.core.cache import cache
 from django.db.models import Exists, F, FloatField, Max, Min, OuterRef, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
 
@@ -41,16 +45,45 @@ def measurement_list(*, organization: Organization, filters: MeasurementFilters)
     )
 
 
+TOTALS_CACHE_SECONDS = 24 * 60 * 60
+Number = TypeVar("Number", int, float)
+
+
+def _per_data_version(organization: Organization, kind: str, filters: MeasurementFilters) -> str:
+    """A cache key that every import which changes the organisation's data makes stale."""
+    digest = hashlib.sha256(filters.model_dump_json().encode()).hexdigest()
+    return f"totals:{organization.pk}:{organization.data_version}:{kind}:{digest}"
+
+
+def _once_per_data_version(key: str, compute: Callable[[], Number]) -> Number:
+    cached = cache.get(key)
+    if cached is None:
+        cached = compute()
+        cache.set(key, cached, TOTALS_CACHE_SECONDS)
+    return cast(Number, cached)
+
+
 def measurement_count(*, organization: Organization, filters: MeasurementFilters) -> int:
-    """How many measurements match: counted without the joins that only naming the rows needs."""
-    return measurement_base(organization=organization, filters=filters).count()
+    """How many measurements match: counted once per data version, without the joins that
+    only naming the rows needs."""
+    filters.check_date_range()
+    return _once_per_data_version(
+        _per_data_version(organization, "count", filters),
+        lambda: measurement_base(organization=organization, filters=filters).count(),
+    )
 
 
 def conversions_total(*, organization: Organization, filters: MeasurementFilters) -> float:
-    total = measurement_base(organization=organization, filters=filters).aggregate(
-        total=Coalesce(Sum("conversions"), Value(0.0), output_field=FloatField())
-    )["total"]
-    return float(total)
+    """The summed conversions that match, once per data version."""
+
+    def total() -> float:
+        return float(
+            measurement_base(organization=organization, filters=filters).aggregate(
+                total=Coalesce(Sum("conversions"), Value(0.0), output_field=FloatField())
+            )["total"]
+        )
+
+    return _once_per_data_version(_per_data_version(organization, "conversions", filters), total)
 
 
 def channel_share_list(*, organization: Organization, filters: MeasurementFilters) -> QuerySet:
