@@ -53,8 +53,8 @@ def test_an_import_that_changes_data_changes_the_etag_and_one_that_does_not_keep
 ):
     import datetime
 
-    from marketing_op.measurements.rows import MeasurementRow
-    from marketing_op.measurements.services import measurement_import, measurement_rows_numbered
+    from marketing_op.measurements.rows import MeasurementRow, typed_records
+    from marketing_op.measurements.services import measurement_import
 
     rows = [MeasurementRow("cola", "branding", "spring", "tv", datetime.date(2021, 3, 1), 5.0)]
 
@@ -62,9 +62,9 @@ def test_an_import_that_changes_data_changes_the_etag_and_one_that_does_not_keep
         return api_client.get(URLS[1], **auth)["ETag"]
 
     before = etag()
-    measurement_import(organization=organization, records=measurement_rows_numbered(rows))
+    measurement_import(organization=organization, records=typed_records(rows))
     after_change = etag()
-    measurement_import(organization=organization, records=measurement_rows_numbered(rows))
+    measurement_import(organization=organization, records=typed_records(rows))
 
     assert after_change != before
     assert etag() == after_change
@@ -73,8 +73,8 @@ def test_an_import_that_changes_data_changes_the_etag_and_one_that_does_not_keep
 def test_cached_totals_follow_every_import(api_client, auth, organization):
     import datetime
 
-    from marketing_op.measurements.rows import MeasurementRow
-    from marketing_op.measurements.services import measurement_import, measurement_rows_numbered
+    from marketing_op.measurements.rows import MeasurementRow, typed_records
+    from marketing_op.measurements.services import measurement_import
 
     def row(day, conversions):
         return MeasurementRow(
@@ -86,11 +86,11 @@ def test_cached_totals_follow_every_import(api_client, auth, organization):
         shares = api_client.get(URLS[1] + "?channels=radio", **auth).json()
         return measurements["meta"]["total"], shares["data"]
 
-    measurement_import(organization=organization, records=measurement_rows_numbered([row(1, 5.0)]))
+    measurement_import(organization=organization, records=typed_records([row(1, 5.0)]))
     first = totals()
     measurement_import(
         organization=organization,
-        records=measurement_rows_numbered(
+        records=typed_records(
             [
                 row(2, 5.0),
                 MeasurementRow(

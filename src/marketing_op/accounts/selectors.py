@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.utils import timezone
 
 from marketing_op.accounts.models import AccessToken
@@ -19,7 +18,7 @@ def access_token_get_active(*, token: str) -> AccessToken | None:
     return (
         AccessToken.objects.select_related("user", "user__organization")
         .filter(
-            Q(digest=token_digest(token)),
+            digest=token_digest(token),
             revoked_at__isnull=True,
             expires_at__gt=timezone.now(),
             user__is_active=True,

@@ -27,7 +27,6 @@ from marketing_op.measurements.rows import (
     MAX_REPORTED_PROBLEMS,
     ContentTooLarge,
     HashingReader,
-    MeasurementRow,
     ProblemLog,
     Record,
     RowChecker,
@@ -35,7 +34,6 @@ from marketing_op.measurements.rows import (
     csv_records,
     json_records,
     open_text,
-    typed_records,
 )
 from marketing_op.measurements.selectors import import_record_get_by_key
 
@@ -374,11 +372,6 @@ def _as_date(value: object) -> datetime.date | None:
     return datetime.date.fromisoformat(str(value))
 
 
-def measurement_rows_numbered(rows: Iterable[MeasurementRow]) -> Iterable[Record]:
-    """Typed rows as records, numbered as the lines of a CSV file with a header would be."""
-    return typed_records(rows)
-
-
 # --- imports of files and uploads, with their history ---------------------------------------
 
 
@@ -395,32 +388,6 @@ def _records(
         return
     assert text is not None  # noqa: S101 - a CSV import always has its text
     yield from csv_records(text, problems)
-
-
-def _record_fields(
-    *,
-    organization: Organization,
-    user: User | None,
-    uploaded_by: str,
-    source: str,
-    file_name: str,
-    file_format: str,
-    replace: bool,
-    raw: HashingReader,
-    started: float,
-) -> dict[str, Any]:
-    return {
-        "organization": organization,
-        "user": user,
-        "uploaded_by": uploaded_by[:200],
-        "source": source,
-        "file_name": file_name[:255],
-        "file_format": file_format,
-        "replace": replace,
-        "sha256": raw.hexdigest(),
-        "size_bytes": raw.bytes_read,
-        "duration_seconds": round(time.monotonic() - started, 3),
-    }
 
 
 def _replay(*, record: ImportRecord, raw: HashingReader) -> ImportOutcome:
@@ -470,16 +437,23 @@ def measurement_import_file(
             if progress is not None:
                 progress(rows, raw.bytes_read)
 
-        fields = {
-            "organization": organization,
-            "user": user,
-            "uploaded_by": uploaded_by,
-            "source": source,
-            "file_name": file_name,
-            "file_format": file_format,
-            "replace": replace,
-            "raw": raw,
-        }
+        def history(**outcome: Any) -> ImportRecord:
+            """Record this import, accepted or rejected, with what it read."""
+            return ImportRecord.objects.create(
+                organization=organization,
+                user=user,
+                uploaded_by=uploaded_by[:200],
+                source=source,
+                file_name=file_name[:255],
+                file_format=file_format,
+                replace=replace,
+                sha256=raw.hexdigest(),
+                size_bytes=raw.bytes_read,
+                duration_seconds=round(time.monotonic() - started, 3),
+                idempotency_key=idempotency_key or "",
+                **outcome,
+            )
+
         try:
             with transaction.atomic():
                 summary = measurement_import(
@@ -490,10 +464,8 @@ def measurement_import_file(
                     progress=report,
                 )
                 raw.drain()
-                record = ImportRecord.objects.create(
-                    **_record_fields(**fields, started=started),  # type: ignore[arg-type]
+                record = history(
                     status=ImportRecord.ACCEPTED,
-                    idempotency_key=idempotency_key or "",
                     rows=summary.rows,
                     inserted=summary.inserted,
                     updated=summary.updated,
@@ -504,10 +476,8 @@ def measurement_import_file(
                 )
         except ImportRejected as rejected:
             raw.drain()
-            rejected.record = ImportRecord.objects.create(
-                **_record_fields(**fields, started=started),  # type: ignore[arg-type]
+            rejected.record = history(
                 status=ImportRecord.REJECTED,
-                idempotency_key=idempotency_key or "",
                 rows=0,
                 problem_count=problems.count,
                 problems=[problem.as_dict() for problem in problems.problems],

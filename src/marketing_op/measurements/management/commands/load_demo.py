@@ -10,7 +10,8 @@ from marketing_op.accounts.models import User
 from marketing_op.accounts.services import organization_get_or_create, user_create
 from marketing_op.measurements.demo import DEMO_ROWS, DEMO_SEED, demo_measurements
 from marketing_op.measurements.models import Measurement
-from marketing_op.measurements.services import measurement_import, measurement_rows_numbered
+from marketing_op.measurements.rows import typed_records
+from marketing_op.measurements.services import measurement_import
 
 
 class Command(BaseCommand):
@@ -42,7 +43,7 @@ class Command(BaseCommand):
                 return
             summary = measurement_import(
                 organization=organization,
-                records=measurement_rows_numbered(demo_measurements(rows=rows, seed=seed)),
+                records=typed_records(demo_measurements(rows=rows, seed=seed)),
             )
         self.stdout.write(
             f"Demo data: {summary.inserted} inserted, {summary.updated} updated, "
