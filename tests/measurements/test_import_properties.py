@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 
 from marketing_op.accounts.models import User
 from marketing_op.accounts.services import token_issue
-from marketing_op.measurements.models import ImportRecord, Measurement
+from marketing_op.measurements.models import (
+    DailyConversions,
+    ImportRecord,
+    Measurement,
+    WeeklyConversions,
+)
 from marketing_op.measurements.rows import CSV_COLUMNS
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -71,8 +76,8 @@ def read_back(client: Client, auth: dict[str, str]) -> set[tuple[Any, ...]]:
 
 
 def fresh_auth() -> dict[str, str]:
-    Measurement.objects.all().delete()
-    ImportRecord.objects.all().delete()
+    for model in (Measurement, DailyConversions, WeeklyConversions, ImportRecord):
+        model.objects.all().delete()
     user = User.objects.filter(username="ana").first() or UserFactory(
         organization=OrganizationFactory(name="acme"), username="ana"
     )

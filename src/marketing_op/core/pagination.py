@@ -77,41 +77,51 @@ def cursor_decode(cursor: str, width: int) -> list[Any]:
 
 
 def rows_after(order: Sequence[str], values: Sequence[Any]) -> Q:
-    """Rows strictly after ``values`` in the ascending ``order`` (a lexicographic keyset)."""
+    """Rows strictly after ``values`` in the ascending ``order`` (a lexicographic keyset).
+
+    The redundant bound on the first field lets the database start an index scan there.
+    """
     after = Q(**{f"{order[-1]}__gt": values[-1]})
     for field, value in zip(reversed(order[:-1]), reversed(values[:-1]), strict=True):
         after = Q(**{f"{field}__gt": value}) | (Q(**{field: value}) & after)
-    return after
+    return Q(**{f"{order[0]}__gte": values[0]}) & after
 
 
 def paginate(
     *,
     request: HttpRequest,
     response: HttpResponse,
-    queryset: QuerySet,
+    queryset: QuerySet | list[dict[str, Any]],
     page: PageParams,
     total: int | None = None,
+    skipped: int = 0,
 ) -> dict[str, Any]:
-    """One page of an ordered QuerySet: a COUNT and one LIMIT query, nothing more.
+    """One page of an ordered QuerySet (a COUNT and one LIMIT query) or of a list.
 
     ``total`` saves the COUNT where the caller can count more cheaply than ``queryset``.
-    An aggregated QuerySet (one row per group) computes every group for any page anyway,
-    so its page counts the groups in the same query (``COUNT(*) OVER ()``).
+    ``skipped`` says how many rows of the list lie before ``queryset``, which starts that
+    far in (see ``measurement_seek``). An aggregated QuerySet (one row per group) computes
+    every group for any page anyway, so its page counts the groups in the same query
+    (``COUNT(*) OVER ()``).
     """
     cursor = getattr(page, "cursor", None)
-    order = [str(field) for field in queryset.query.order_by]
     offset = page.offset
     if cursor and offset:
         raise InvalidFilterError("Give either offset or cursor, not both.")
     end = offset + page.page_size + 1
-    if total is None and queryset.query.group_by is not None and not cursor:
+    order: list[str] = []
+    if isinstance(queryset, list):
+        total = len(queryset)
+        rows = queryset[offset:end]
+    elif total is None and queryset.query.group_by is not None and not cursor:
         rows = list(queryset.annotate(matching_rows=Window(Count("*")))[offset:end])
         total = rows[0]["matching_rows"] if rows else (queryset.count() if offset else 0)
     else:
+        order = [str(field) for field in queryset.query.order_by]
         total = queryset.count() if total is None else total
         if cursor:
             queryset = queryset.filter(rows_after(order, cursor_decode(cursor, len(order))))
-        rows = list(queryset[offset:end]) if offset < total else []
+        rows = list(queryset[offset - skipped : end - skipped]) if offset < total else []
     more = len(rows) > page.page_size
     rows = rows[: page.page_size]
     links = []

@@ -37,7 +37,7 @@ def _organization(request: HttpRequest) -> Organization:
 
 
 def _page_of(
-    selector: Callable[..., QuerySet],
+    selector: Callable[..., QuerySet | list[dict]],
     request: HttpRequest,
     response: HttpResponse,
     filters: MeasurementFilters,
@@ -64,8 +64,23 @@ def measurement_list(
     filters: Query[MeasurementFilters],
     page: Query[CursorPageParams],
 ) -> dict | Status:
-    return _page_of(
-        selectors.measurement_list, request, response, filters, page, selectors.measurement_count
+    organization = _organization(request)
+    if not_modified(request=request, response=response, organization=organization):
+        return Status(304, None)
+    queryset = selectors.measurement_list(organization=organization, filters=filters)
+    total = selectors.measurement_count(organization=organization, filters=filters)
+    first_date, skipped = selectors.measurement_seek(
+        organization=organization, filters=filters, offset=page.offset
+    )
+    if first_date is not None:
+        queryset = queryset.filter(date__gte=first_date)
+    return paginate(
+        request=request,
+        response=response,
+        queryset=queryset,
+        page=page,
+        total=total,
+        skipped=skipped,
     )
 
 
@@ -109,7 +124,14 @@ def channel_weekly_sales_list(
     filters: Query[MeasurementFilters],
     page: Query[PageParams],
 ) -> dict | Status:
-    return _page_of(selectors.channel_weekly_sales_list, request, response, filters, page)
+    return _page_of(
+        selectors.channel_weekly_sales_list,
+        request,
+        response,
+        filters,
+        page,
+        selectors.channel_weekly_sales_count,
+    )
 
 
 @router.get(

@@ -66,8 +66,10 @@ class Campaign(models.Model):
 class Measurement(models.Model):
     """The conversions (net sales) that one channel drove for one campaign on one day."""
 
-    # The organisation and channel keys are indexed by the composite indexes below, which
-    # lead with them; separate indexes would only slow every import down.
+    # Every index slows every import down, so there are two besides the primary key: the
+    # unique day, which leads with (organisation, date) for the ordered lists and the
+    # import's look-ups, and the campaign key, for the campaign filter. Aggregates by
+    # channel, product or campaign type read the summaries below instead.
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="+", db_index=False
     )
@@ -81,7 +83,7 @@ class Measurement(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "campaign", "channel", "date"],
+                fields=["organization", "date", "campaign", "channel"],
                 name="measurement_unique_day",
             ),
             models.CheckConstraint(
@@ -89,13 +91,65 @@ class Measurement(models.Model):
                 name="measurement_conversions_finite_non_negative",
             ),
         ]
-        indexes = [
-            models.Index(fields=["organization", "date"], name="measurement_org_date"),
-            models.Index(fields=["channel", "date"], name="measurement_channel_date"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.campaign_id}/{self.channel_id}: {self.conversions}"
+
+
+class ConversionSummary(models.Model):
+    """Conversions summed per product, campaign type and channel over a period.
+
+    Maintained by the import in its transaction (``services.conversion_summaries_refresh``):
+    a row always equals the aggregation of the measurements it summarises. The dashboard's
+    aggregates read these instead of the measurements unless they filter by campaign, so
+    their cost grows with days and channels, not with the number of campaigns.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    campaign_type = models.CharField(max_length=200)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    conversions = models.FloatField()
+    measurements = models.PositiveIntegerField(help_text="How many measurements are summed.")
+
+    class Meta:
+        abstract = True
+
+
+class DailyConversions(ConversionSummary):
+    """One day of conversions per product, campaign type and channel."""
+
+    date = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "date", "product", "campaign_type", "channel"],
+                name="daily_conversions_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.product_id}/{self.campaign_type}/{self.channel_id}"
+
+
+class WeeklyConversions(ConversionSummary):
+    """One ISO week (from Monday) of conversions per product, campaign type and channel."""
+
+    week = models.DateField(help_text="The Monday that starts the week.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "week", "product", "campaign_type", "channel"],
+                name="weekly_conversions_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"week of {self.week} {self.product_id}/{self.campaign_type}/{self.channel_id}"
 
 
 class ImportRecord(models.Model):

@@ -1,0 +1,292 @@
+"""The daily and weekly summaries equal the aggregation of the raw measurements after every
+kind of write, and the reads that use them answer what the raw rows answer."""
+
+import datetime
+import random
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from marketing_op.measurements import selectors
+from marketing_op.measurements.filters import MeasurementFilters
+from marketing_op.measurements.models import DailyConversions, Measurement, WeeklyConversions
+from marketing_op.measurements.rows import MeasurementRow, typed_records
+from marketing_op.measurements.services import day_ranges, measurement_import, week_start
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+FIRST_DAY = D(2021, 2, 24)  # a Wednesday: the data starts and ends in cut weeks
+DAYS = 26
+PRODUCTS = ("cola", "lemonade")
+CAMPAIGNS = (("always on", "evergreen"), ("branding", "spring"), ("branding", "summer"))
+CHANNELS = ("tv", "radio", "facebook")
+
+
+def summary_of(rows: Any, period: str) -> dict[tuple[Any, ...], tuple[float, int]]:
+    found: dict[tuple[Any, ...], tuple[float, int]] = {}
+    for row in rows.values(
+        period, "product_id", "campaign_type", "channel_id", "conversions", "measurements"
+    ):
+        key = (row[period], row["product_id"], row["campaign_type"], row["channel_id"])
+        found[key] = (row["conversions"], row["measurements"])
+    return found
+
+
+def aggregated(organization: Any, period: Any) -> dict[tuple[Any, ...], tuple[float, int]]:
+    sums: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0.0, 0])
+    for row in Measurement.objects.filter(organization=organization).values(
+        "date", "campaign__product_id", "campaign__campaign_type", "channel_id", "conversions"
+    ):
+        key = (
+            period(row["date"]),
+            row["campaign__product_id"],
+            row["campaign__campaign_type"],
+            row["channel_id"],
+        )
+        sums[key][0] += row["conversions"]
+        sums[key][1] += 1
+    return {key: (total, int(count)) for key, (total, count) in sums.items()}
+
+
+def assert_summaries_match_measurements(organization: Any) -> None:
+    for model, period, of_day in (
+        (DailyConversions, "date", lambda day: day),
+        (WeeklyConversions, "week", week_start),
+    ):
+        stored = summary_of(model.objects.filter(organization=organization), period)
+        expected = aggregated(organization, of_day)
+        assert stored.keys() == expected.keys(), model.__name__
+        for key, (conversions, count) in expected.items():
+            assert stored[key][1] == count, (model.__name__, key)
+            assert stored[key][0] == pytest.approx(conversions, rel=1e-12, abs=1e-9), key
+
+
+def row(product: str, campaign: int, channel: str, day: D, conversions: float) -> MeasurementRow:
+    campaign_type, name = CAMPAIGNS[campaign]
+    return MeasurementRow(product, campaign_type, name, channel, day, conversions)
+
+
+def import_rows(organization: Any, rows: list[MeasurementRow], replace: bool = False) -> Any:
+    return measurement_import(
+        organization=organization, records=typed_records(rows), replace=replace
+    )
+
+
+def test_day_ranges_are_runs_of_consecutive_days():
+    days = [D(2021, 3, 3), D(2021, 3, 1), D(2021, 3, 2), D(2021, 3, 9), D(2021, 3, 2)]
+
+    assert day_ranges(days) == [(D(2021, 3, 1), D(2021, 3, 3)), (D(2021, 3, 9), D(2021, 3, 9))]
+    assert day_ranges([]) == []
+
+
+def test_summaries_follow_imports_corrections_and_replace(organization):
+    monday = D(2021, 3, 1)
+    week = [
+        row(product, campaign, channel, monday + datetime.timedelta(days=offset), 10.0 + offset)
+        for product in PRODUCTS
+        for campaign in range(3)
+        for channel in CHANNELS
+        for offset in range(9)
+    ]
+    import_rows(organization, week)
+    assert_summaries_match_measurements(organization)
+    # two products, two campaign types (two branding campaigns), three channels, two weeks
+    assert WeeklyConversions.objects.filter(organization=organization).count() == 2 * 2 * 3 * 2
+
+    corrected = [
+        r._replace(conversions=r.conversions * 3) if r.channel == "tv" else r for r in week
+    ]
+    corrected.append(row("juice", 0, "ooh", D(2021, 3, 20), 5.5))
+    summary = import_rows(organization, corrected)
+    assert summary.updated == 2 * 3 * 9
+    assert summary.inserted == 1
+    assert_summaries_match_measurements(organization)
+
+    # A model re-run without radio and without 3 March: those days lose their radio rows,
+    # and 3 March has no summaries left at all.
+    rerun = [r for r in corrected if r.channel != "radio" and r.date != D(2021, 3, 3)]
+    summary = import_rows(organization, rerun, replace=True)
+    assert summary.deleted > 0
+    assert_summaries_match_measurements(organization)
+    assert not DailyConversions.objects.filter(organization=organization, date=D(2021, 3, 3))
+
+
+def test_a_rejected_import_leaves_the_summaries_as_they_were(organization):
+    import_rows(organization, [row("cola", 0, "tv", D(2021, 3, 1), 1.0)])
+    before = summary_of(DailyConversions.objects.all(), "date")
+
+    with pytest.raises(Exception, match="rejected"):
+        import_rows(organization, [row("cola", 0, "tv", D(2021, 3, 2), 2.0)] * 2)
+
+    assert summary_of(DailyConversions.objects.all(), "date") == before
+    assert_summaries_match_measurements(organization)
+
+
+def test_summaries_are_kept_per_organisation(organization, other_organization):
+    import_rows(organization, [row("cola", 0, "tv", D(2021, 3, 1), 1.0)])
+    import_rows(other_organization, [row("cola", 0, "tv", D(2021, 3, 1), 7.0)], replace=True)
+
+    assert_summaries_match_measurements(organization)
+    assert_summaries_match_measurements(other_organization)
+    assert DailyConversions.objects.get(organization=organization).conversions == 1.0
+
+
+days = st.integers(min_value=0, max_value=DAYS - 1).map(
+    lambda offset: FIRST_DAY + datetime.timedelta(days=offset)
+)
+rows = st.builds(
+    row,
+    st.sampled_from(PRODUCTS),
+    st.integers(min_value=0, max_value=len(CAMPAIGNS) - 1),
+    st.sampled_from(CHANNELS),
+    days,
+    st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False),
+)
+imports = st.lists(
+    st.tuples(st.lists(rows, min_size=1, max_size=40, unique_by=lambda r: r[:5]), st.booleans()),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(batches=imports)
+def test_any_sequence_of_imports_keeps_the_summaries_exact(organization, batches):
+    for model in (Measurement, DailyConversions, WeeklyConversions):
+        model.objects.filter(organization=organization).delete()
+    for batch, replace in batches:
+        import_rows(organization, batch, replace=replace)
+        assert_summaries_match_measurements(organization)
+
+
+# --- reads through the summaries answer what the raw rows answer --------------------------------
+
+
+@pytest.fixture
+def stored_rows(organization):
+    """About 300 rows over four weeks, two of them cut, with gaps."""
+    chooser = random.Random(7)
+    data = [
+        row(
+            product,
+            campaign,
+            channel,
+            FIRST_DAY + datetime.timedelta(days=offset),
+            round(chooser.uniform(0, 500), 3),
+        )
+        for product in PRODUCTS
+        for campaign in range(len(CAMPAIGNS))
+        for channel in CHANNELS
+        for offset in range(DAYS)
+        if chooser.random() < 0.7
+    ]
+    import_rows(organization, data)
+    return data
+
+
+def matching(data: list[MeasurementRow], filters: MeasurementFilters) -> list[MeasurementRow]:
+    def keep(r: MeasurementRow) -> bool:
+        return (
+            (not filters.products or r.product in filters.products)
+            and (not filters.campaigns or r.campaign in filters.campaigns)
+            and (not filters.campaign_types or r.campaign_type in filters.campaign_types)
+            and (not filters.channels or r.channel in filters.channels)
+            and (filters.start_date is None or r.date >= filters.start_date)
+            and (filters.end_date is None or r.date <= filters.end_date)
+        )
+
+    return [r for r in data if keep(r)]
+
+
+def subsets(values: tuple[str, ...]) -> Any:
+    return st.lists(st.sampled_from(values), max_size=2, unique=True)
+
+
+optional_days = st.one_of(st.none(), days)
+filter_sets = st.builds(
+    lambda products, campaigns, types, channels, first, last: MeasurementFilters(
+        products=products,
+        campaigns=campaigns,
+        campaign_types=types,
+        channels=channels,
+        start_date=min(first, last) if first and last else first,
+        end_date=max(first, last) if first and last else last,
+    ),
+    subsets(PRODUCTS),
+    st.one_of(st.just([]), subsets(tuple(name for _, name in CAMPAIGNS))),
+    subsets(("always on", "branding")),
+    subsets(CHANNELS),
+    optional_days,
+    optional_days,
+)
+read_settings = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@read_settings
+@given(filters=filter_sets)
+def test_weekly_sales_shares_and_counts_equal_the_raw_aggregation(
+    organization, stored_rows, filters
+):
+    rows = matching(stored_rows, filters)
+    weeks: dict[tuple[D, str], float] = defaultdict(float)
+    for r in rows:
+        weeks[(week_start(r.date), r.channel)] += r.conversions
+    every_channel = matching(stored_rows, filters.without_channels())
+    channel_sales: dict[str, float] = defaultdict(float)
+    for r in every_channel:
+        channel_sales[r.channel] += r.conversions
+
+    weekly = list(selectors.channel_weekly_sales_list(organization=organization, filters=filters))
+    shares = selectors.channel_share_list(organization=organization, filters=filters)
+
+    assert [(w["week_start"], w["channel_name"]) for w in weekly] == sorted(weeks)
+    for w in weekly:
+        assert w["sales"] == pytest.approx(weeks[(w["week_start"], w["channel_name"])])
+    assert selectors.channel_weekly_sales_count(organization=organization, filters=filters) == len(
+        weeks
+    )
+    assert {share["channel_name"] for share in shares} == {r.channel for r in rows}
+    for share in shares:
+        assert share["sales"] == pytest.approx(channel_sales[share["channel_name"]])
+        assert share["total"] == pytest.approx(sum(channel_sales.values()))
+    assert selectors.measurement_count(organization=organization, filters=filters) == len(rows)
+
+
+@read_settings
+@given(filters=filter_sets, offset=st.integers(min_value=0, max_value=320))
+def test_a_page_found_by_seeking_is_the_page_at_that_offset(
+    organization, stored_rows, monkeypatch, filters, offset
+):
+    monkeypatch.setattr(selectors, "SEEK_FROM_OFFSET", 0)
+    ordered = sorted(
+        (r.date, r.product, r.campaign_type, r.campaign, r.channel)
+        for r in matching(stored_rows, filters)
+    )
+
+    first_date, skipped = selectors.measurement_seek(
+        organization=organization, filters=filters, offset=offset
+    )
+    queryset = selectors.measurement_list(organization=organization, filters=filters)
+    if first_date is not None:
+        queryset = queryset.filter(date__gte=first_date)
+    page = list(queryset[offset - skipped : offset - skipped + 7])
+
+    assert [
+        (p["date"], p["product_name"], p["campaign_type"], p["campaign_name"], p["channel_name"])
+        for p in page
+    ] == ordered[offset : offset + 7]
+    if offset < len(ordered) and not filters.campaigns:
+        assert first_date == ordered[offset][0]
+        assert skipped == sum(1 for key in ordered if key[0] < first_date)
