@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 
 from marketing_op.accounts.services import organization_data_changed
@@ -102,3 +104,72 @@ def test_cached_totals_follow_every_import(api_client, auth, organization):
 
     assert first == (1, [])
     assert totals() == (3, [{"channel": "radio", "percentage": "50.00"}])
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_an_answer_is_served_from_the_cache_until_the_data_version_changes(
+    api_client, auth, organization, url
+):
+    from marketing_op.measurements.models import DailyConversions, Measurement, WeeklyConversions
+
+    measurement(organization, channel="tv", conversions=5.0)
+    first = api_client.get(url, **auth)
+    # Rows changed behind the service's back (no new data version): the cached answer stays.
+    for model in (Measurement, DailyConversions, WeeklyConversions):
+        model.objects.filter(organization=organization).delete()
+    cached = api_client.get(url, **auth)
+    organization_data_changed(organization_id=organization.pk)
+    fresh = api_client.get(url, **auth)
+
+    assert first.status_code == cached.status_code == fresh.status_code == 200
+    assert cached.content == first.content
+    assert cached["Content-Type"] == first["Content-Type"] == "application/json; charset=utf-8"
+    assert cached["Cache-Control"] == "private, no-cache"
+    assert cached["ETag"] == first["ETag"]
+    assert fresh.content != first.content
+    assert fresh["ETag"] != first["ETag"]
+
+
+def test_a_cached_page_keeps_its_link_header(api_client, auth, organization):
+    for day in range(1, 4):
+        measurement(organization, date=datetime.date(2021, 3, day))
+    url = "/api/marketing/measurements/?page_size=1&offset=1"
+
+    first = api_client.get(url, **auth)
+    cached = api_client.get(url, **auth)
+
+    assert 'rel="next"' in first["Link"]
+    assert cached["Link"] == first["Link"]
+
+
+def test_the_answer_cache_can_be_switched_off(api_client, auth, organization, settings):
+    from marketing_op.measurements.models import Measurement
+
+    settings.ANSWER_CACHE_SECONDS = 0
+    measurement(organization, conversions=5.0)
+    url = "/api/marketing/measurements/"
+    first = api_client.get(url, **auth)
+    Measurement.objects.filter(organization=organization).update(conversions=6.0)
+
+    assert first.json()["data"][0]["conversions"] == 5.0
+    assert api_client.get(url, **auth).json()["data"][0]["conversions"] == 6.0
+
+
+def test_organisations_never_share_a_cached_answer(api_client, auth, organization):
+    from marketing_op.accounts.services import token_issue
+    from tests.factories import OrganizationFactory, UserFactory
+
+    other = OrganizationFactory(name="globex")
+    other_auth = {
+        "HTTP_AUTHORIZATION": "Bearer "
+        + token_issue(user=UserFactory(organization=other), scopes="read").token
+    }
+    measurement(organization, channel="tv", conversions=5.0)
+    measurement(other, channel="radio", conversions=7.0)
+    url = "/api/marketing/stats/channel-sales-percentages/"
+
+    ours = api_client.get(url, **auth).json()["data"]
+    theirs = api_client.get(url, **other_auth).json()["data"]
+
+    assert ours == [{"channel": "tv", "percentage": "100.00"}]
+    assert theirs == [{"channel": "radio", "percentage": "100.00"}]

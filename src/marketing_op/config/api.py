@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import orjson
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
 from marketing_op.core.exceptions import ApplicationError, TooManyRequests
+from marketing_op.core.rendering import json_bytes
 from marketing_op.measurements.services import ImportRejected
 
 logger = logging.getLogger(__name__)
@@ -21,13 +21,7 @@ class JsonRenderer(BaseRenderer):
     media_type = "application/json"
 
     def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
-        return orjson.dumps(data, option=orjson.OPT_PASSTHROUGH_DATACLASS, default=_json_default)
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+        return json_bytes(data)
 
 
 api = NinjaAPI(

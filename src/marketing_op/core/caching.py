@@ -1,12 +1,20 @@
-"""HTTP caching of data answers: an ETag from the organisation's data version."""
+"""Caching of data answers by the organisation's data version, which every import that
+changes the organisation's data increments: an ETag for clients, and the rendered answer
+in the server's cache, so that a dashboard's repeated question costs one cache read."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from ninja import Schema
 
 from marketing_op.accounts.models import Organization
+from marketing_op.core.rendering import JSON_CONTENT_TYPE, json_bytes
 
 
 def data_etag(*, request: HttpRequest, organization: Organization) -> str:
@@ -26,3 +34,40 @@ def not_modified(
     return any(
         candidate.strip().removeprefix("W/") in {etag, "*"} for candidate in candidates.split(",")
     )
+
+
+def cached_answer(
+    *,
+    request: HttpRequest,
+    response: HttpResponse,
+    organization: Organization,
+    schema: type[Schema],
+    compute: Callable[[], dict[str, Any]],
+) -> HttpResponse:
+    """The answer to this URL for the organisation's current data: ``compute``d, validated
+    by ``schema`` and rendered once, then read from the cache until an import changes the
+    data (the key holds the data version) or ``ANSWER_CACHE_SECONDS`` pass.
+
+    ``response`` carries the headers of the answer (ETag, Cache-Control, Link), which are
+    kept with it. The key holds the organisation, so no answer can reach another one.
+    """
+    resource = request.get_full_path().encode("utf-8", "replace")
+    key = (
+        f"answer:{organization.pk}:{organization.data_version}:"
+        f"{hashlib.sha256(resource).hexdigest()}"
+    )
+    seconds = settings.ANSWER_CACHE_SECONDS
+    stored = cache.get(key) if seconds > 0 else None
+    if stored is None:
+        data = schema.model_validate(compute()).model_dump()
+        stored = (json_bytes(data), response.get("Link"))
+        if seconds > 0:
+            cache.set(key, stored, seconds)
+    content, link = stored
+    answer = HttpResponse(content, content_type=JSON_CONTENT_TYPE)
+    for header, value in response.items():
+        if header.lower() != "content-type":
+            answer[header] = value
+    if link:
+        answer["Link"] = link
+    return answer

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Status
+from ninja import Header, Query, Router, Schema, Status
 
 from marketing_op.accounts.auth import bearer_token, write_token
 from marketing_op.accounts.models import Organization
-from marketing_op.core.caching import not_modified
+from marketing_op.core.caching import cached_answer, not_modified
 from marketing_op.core.exceptions import UnsupportedMediaType
 from marketing_op.core.pagination import CursorPageParams, PageParams, paginate
 from marketing_op.core.schemas import Message, ValidationMessage
@@ -42,15 +42,28 @@ def _page_of(
     response: HttpResponse,
     filters: MeasurementFilters,
     page: PageParams,
+    schema: type[Schema],
     counter: Callable[..., int] | None = None,
-) -> dict | Status:
+) -> HttpResponse | Status:
     """One page of what ``selector`` reads, or 304 when the client's copy is current."""
     organization = _organization(request)
     if not_modified(request=request, response=response, organization=organization):
         return Status(304, None)
-    queryset = selector(organization=organization, filters=filters)
-    total = counter(organization=organization, filters=filters) if counter else None
-    return paginate(request=request, response=response, queryset=queryset, page=page, total=total)
+
+    def page_of_rows() -> dict:
+        queryset = selector(organization=organization, filters=filters)
+        total = counter(organization=organization, filters=filters) if counter else None
+        return paginate(
+            request=request, response=response, queryset=queryset, page=page, total=total
+        )
+
+    return cached_answer(
+        request=request,
+        response=response,
+        organization=organization,
+        schema=schema,
+        compute=page_of_rows,
+    )
 
 
 @router.get(
@@ -63,24 +76,34 @@ def measurement_list(
     response: HttpResponse,
     filters: Query[MeasurementFilters],
     page: Query[CursorPageParams],
-) -> dict | Status:
+) -> HttpResponse | Status:
     organization = _organization(request)
     if not_modified(request=request, response=response, organization=organization):
         return Status(304, None)
-    queryset = selectors.measurement_list(organization=organization, filters=filters)
-    total = selectors.measurement_count(organization=organization, filters=filters)
-    first_date, skipped = selectors.measurement_seek(
-        organization=organization, filters=filters, offset=page.offset
-    )
-    if first_date is not None:
-        queryset = queryset.filter(date__gte=first_date)
-    return paginate(
+
+    def page_of_rows() -> dict:
+        queryset = selectors.measurement_list(organization=organization, filters=filters)
+        total = selectors.measurement_count(organization=organization, filters=filters)
+        first_date, skipped = selectors.measurement_seek(
+            organization=organization, filters=filters, offset=page.offset
+        )
+        if first_date is not None:
+            queryset = queryset.filter(date__gte=first_date)
+        return paginate(
+            request=request,
+            response=response,
+            queryset=queryset,
+            page=page,
+            total=total,
+            skipped=skipped,
+        )
+
+    return cached_answer(
         request=request,
         response=response,
-        queryset=queryset,
-        page=page,
-        total=total,
-        skipped=skipped,
+        organization=organization,
+        schema=MeasurementPage,
+        compute=page_of_rows,
     )
 
 
@@ -94,8 +117,10 @@ def channel_share_list(
     response: HttpResponse,
     filters: Query[MeasurementFilters],
     page: Query[PageParams],
-) -> dict | Status:
-    return _page_of(selectors.channel_share_list, request, response, filters, page)
+) -> HttpResponse | Status:
+    return _page_of(
+        selectors.channel_share_list, request, response, filters, page, ChannelSharePage
+    )
 
 
 @router.get(
@@ -109,8 +134,10 @@ def channel_share_list_old_path(
     response: HttpResponse,
     filters: Query[MeasurementFilters],
     page: Query[PageParams],
-) -> dict | Status:
-    return _page_of(selectors.channel_share_list, request, response, filters, page)
+) -> HttpResponse | Status:
+    return _page_of(
+        selectors.channel_share_list, request, response, filters, page, ChannelSharePage
+    )
 
 
 @router.get(
@@ -123,13 +150,14 @@ def channel_weekly_sales_list(
     response: HttpResponse,
     filters: Query[MeasurementFilters],
     page: Query[PageParams],
-) -> dict | Status:
+) -> HttpResponse | Status:
     return _page_of(
         selectors.channel_weekly_sales_list,
         request,
         response,
         filters,
         page,
+        ChannelWeeklySalesPage,
         selectors.channel_weekly_sales_count,
     )
 
@@ -139,11 +167,17 @@ def channel_weekly_sales_list(
     response={200: DimensionsResponse, 304: None, 401: Message, 429: Message},
     summary="Products, campaigns, campaign types, channels and dates with data",
 )
-def dimensions_get(request: HttpRequest, response: HttpResponse) -> dict | Status:
+def dimensions_get(request: HttpRequest, response: HttpResponse) -> HttpResponse | Status:
     organization = _organization(request)
     if not_modified(request=request, response=response, organization=organization):
         return Status(304, None)
-    return {"data": selectors.dimensions_get(organization=organization)}
+    return cached_answer(
+        request=request,
+        response=response,
+        organization=organization,
+        schema=DimensionsResponse,
+        compute=lambda: {"data": selectors.dimensions_get(organization=organization)},
+    )
 
 
 # --- imports: upload measurement files, and the history of imports ----------------------------
