@@ -112,6 +112,7 @@ class Result:
     ratio: float | None = None
     target: str = ""
     meets_target: bool | None = None
+    answers: str = "cached"  # "computed": the server's answer cache was off
 
 
 class BenchError(Exception):
@@ -166,7 +167,15 @@ def psql(database: str, sql: str) -> str:
 def base_environment(dataset: Dataset) -> dict[str, str]:
     """Production settings for the commands and the server, with a throwaway secret key."""
     environment = dict(os.environ)
-    for name in ("DEBUG", "PORT", "HOST", "WEB_WORKERS", "REDIS_URL", "CACHE_LOCATION"):
+    for name in (
+        "DEBUG",
+        "PORT",
+        "HOST",
+        "WEB_WORKERS",
+        "REDIS_URL",
+        "CACHE_LOCATION",
+        "ANSWER_CACHE_SECONDS",
+    ):
         environment.pop(name, None)
     environment.update(
         {
@@ -636,16 +645,21 @@ def judge(result: Result, floor: float) -> None:
         )
 
 
-def bench_dataset(load: Load, dataset: Dataset, password: str) -> list[Result]:
+def bench_dataset(load: Load, dataset: Dataset, password: str, answers: str) -> list[Result]:
+    """Every case on one server. ``answers`` "computed" switches the answer cache off, so that
+    every request runs its queries (the selectors' per-data-version totals stay cached)."""
     port = free_port()
     environment = base_environment(dataset)
-    name = f"serve-{dataset.size}"
+    if answers == "computed":
+        environment["ANSWER_CACHE_SECONDS"] = "0"
+    name = f"serve-{dataset.size}-{answers}"
     with running_server(name, serve_command(port), environment, port, dataset.database) as server:
         token = bearer_token(server, password)
         cases = build_cases(server, token)
         results = [measure(load, server, dataset.size, case, token) for case in cases]
     floor = results[0].requests_per_second
     for result in results:
+        result.answers = answers
         judge(result, floor)
     return results
 
@@ -740,14 +754,15 @@ def mark(value: bool | None) -> str:
 
 def results_table(results: list[Result]) -> list[str]:
     lines = [
-        "| dataset | endpoint | case | req/s | p50 ms | p99 ms | errors | ÷ floor | target | met |",
-        "|---|---|---|--:|--:|--:|--:|--:|---|:-:|",
+        "| dataset | answers | endpoint | case | req/s | p50 ms | p99 ms | errors | ÷ floor "
+        "| target | met |",
+        "|---|---|---|---|--:|--:|--:|--:|--:|---|:-:|",
     ]
     for result in results:
         endpoint = result.endpoint.removeprefix("/api/marketing/").removeprefix("/api")
         ratio = "" if result.ratio is None else f"{result.ratio:.2f}"
         lines.append(
-            f"| {result.dataset} | {endpoint} | {result.case} "
+            f"| {result.dataset} | {result.answers} | {endpoint} | {result.case} "
             f"| {per_second(result.requests_per_second)} | {milliseconds(result.p50_ms)} "
             f"| {milliseconds(result.p99_ms)} | {result.errors} | {ratio} "
             f"| {result.target} | {mark(result.meets_target)} |"
@@ -773,8 +788,11 @@ def write_results(
 ) -> str:
     lines = header("Marketing OP load benchmark", about, args)
     lines += [
-        "- server: `marketing-op serve` (gunicorn sync workers, one per core), "
+        "- server: `marketing-op serve` (gunicorn sync workers, two per core), "
         "MARKETING_OP_ENV=production",
+        "- answers: `cached` is the production setting (an answer is computed once per URL and "
+        "data version, then read from Redis); `computed` runs the same cases on a server with "
+        "ANSWER_CACHE_SECONDS=0, so that every request runs its queries",
         f"- pages: page_size={PAGE_SIZE} on every list case; ÷ floor is req/s divided by "
         "GET /api/health/ req/s on the same server",
         f"- targets are judged on the {TARGET_SIZE} dataset only (- elsewhere); "
@@ -802,7 +820,11 @@ def write_results(
     if any(r.meets_target is not None for r in results):
         lines.append(
             f"Targets missed on {TARGET_SIZE}: "
-            + (", ".join(f"{r.endpoint} {r.case}" for r in failed) if failed else "none")
+            + (
+                ", ".join(f"{r.endpoint} {r.case} ({r.answers})" for r in failed)
+                if failed
+                else "none"
+            )
             + "."
         )
         lines.append("")
@@ -862,6 +884,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="Concurrent connections.")
     parser.add_argument("--rebuild", action="store_true", help="Rebuild the datasets.")
     parser.add_argument(
+        "--answers",
+        default="cached,computed",
+        help="cached (the answer cache on, as in production), computed (off), or both.",
+    )
+    parser.add_argument(
         "--compare-servers",
         action="store_true",
         help="Only compare our gunicorn (sync) with granian on the demo dataset.",
@@ -871,6 +898,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.size_list = [size.strip() for size in args.sizes.split(",") if size.strip()]
+    args.answer_modes = [mode.strip() for mode in args.answers.split(",") if mode.strip()]
+    if not args.answer_modes or set(args.answer_modes) - {"cached", "computed"}:
+        parser.error("--answers takes cached, computed, or cached,computed")
     unknown = [size for size in args.size_list if size not in DATASETS]
     if unknown:
         parser.error(f"unknown sizes {unknown}; choose from {', '.join(DATASETS)}")
@@ -899,7 +929,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for size in args.size_list:
             datasets[size] = ensure_dataset(DATASETS[size], rebuild=args.rebuild, password=password)
             datasets[size]["load_average_before"] = round(os.getloadavg()[0], 2)
-            results += bench_dataset(load, DATASETS[size], password)
+            for answers in args.answer_modes:
+                results += bench_dataset(load, DATASETS[size], password, answers)
             text = write_results(results, datasets, about, args)  # kept if a later size fails
         print(text)
         if args.with_import and (BENCH_DIR / "import_speed.py").exists():

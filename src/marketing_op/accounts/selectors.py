@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -60,15 +61,31 @@ def access_token_get_active(*, token: str) -> AccessToken | None:
 
 
 ModelT = TypeVar("ModelT", bound=Model)
+Converters = list[tuple[Any, list[Any]]]
+
+
+@cache
+def _converters(model: type[Model], names: tuple[str, ...], vendor: str) -> Converters:
+    """Each column's expression and the functions that turn its raw value into the field's."""
+    fields = {field.attname: field for field in model._meta.concrete_fields}
+    found = []
+    for name in names:
+        column = fields[name].get_col(model._meta.db_table)
+        found.append(
+            (
+                column,
+                connection.ops.get_db_converters(column) + column.get_db_converters(connection),
+            )
+        )
+    return found
 
 
 def _instance(model: type[ModelT], names: tuple[str, ...], values: Sequence[Any]) -> ModelT:
     """A model instance from raw column values, converted as the ORM converts them."""
-    fields = {field.attname: field for field in model._meta.concrete_fields}
     converted = []
-    for name, value in zip(names, values, strict=True):
-        column = fields[name].get_col(model._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+    for (column, converters), value in zip(
+        _converters(model, names, connection.vendor), values, strict=True
+    ):
         for converter in converters:
             value = converter(value, column, connection)
         converted.append(value)
