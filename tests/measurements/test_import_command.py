@@ -19,7 +19,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from marketing_op.measurements.models import Campaign, Channel, ImportRecord, Measurement, Product
+from marketing_op.measurements.models import (
+    Campaign,
+    Channel,
+    DailyConversions,
+    ImportRecord,
+    Measurement,
+    Product,
+    WeeklyConversions,
+)
 from tests.factories import OrganizationFactory, measurement
 
 HEADER = "product,campaign_type,campaign,channel,date,conversions\n"
@@ -54,6 +62,8 @@ def snapshot() -> tuple[Any, ...]:
         sorted(Product.objects.values_list("id", "name")),
         sorted(Campaign.objects.values_list("id", "product_id", "campaign_type", "name")),
         sorted(Channel.objects.values_list("id", "name")),
+        sorted(DailyConversions.objects.values_list("id", "date", "conversions", "measurements")),
+        sorted(WeeklyConversions.objects.values_list("id", "week", "conversions", "measurements")),
     )
 
 
@@ -340,7 +350,7 @@ def test_an_import_killed_half_way_leaves_the_database_as_it_was(tmp_path, phase
     organization = OrganizationFactory(name="acme")
     measurement(organization, product="p", campaign="kept", date=datetime.date(2021, 1, 4))
     before = snapshot()
-    path = synthetic_csv(tmp_path / "large.csv", 150_000)
+    path = synthetic_csv(tmp_path / "large.csv", 300_000)
     child = subprocess.Popen(
         [MARKETING_OP, "import", str(path), "--organization", "acme"],
         env=child_environment(),

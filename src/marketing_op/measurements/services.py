@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import orjson
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from psycopg.copy import QueuedLibpqWriter
 
 from marketing_op.accounts.models import Organization, User
 from marketing_op.accounts.services import organization_data_changed
@@ -40,6 +41,7 @@ from marketing_op.measurements.selectors import import_record_get_by_key
 BATCH_ROWS = 5_000
 STAGING = "import_staging"
 IMPORT_WORK_MEM = "256MB"
+ANALYZE_FROM_ROWS = 50_000
 
 Progress = Callable[[int], None]
 """Called now and then with the number of rows read so far."""
@@ -107,7 +109,9 @@ def _load_staging(lines: Iterator[str], problems: ProblemLog) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             copy_sql = f"COPY {STAGING} (line, series, date, conversions) FROM STDIN"
-            with cursor.cursor.copy(copy_sql) as copy:
+            # A worker thread sends the data while this one reads and checks the next lines.
+            writer = QueuedLibpqWriter(cursor.cursor)
+            with cursor.cursor.copy(copy_sql, writer=writer) as copy:
                 for text in lines:
                     batch.append(text)
                     if len(batch) >= BATCH_ROWS:
@@ -223,7 +227,20 @@ INSERT_NEW = (
     "INSERT INTO measurements_measurement "  # noqa: S608 - constant SQL fragments
     "(organization_id, campaign_id, channel_id, date, conversions) "
     f"SELECT %(org)s, r.campaign_id, r.channel_id, r.date, r.conversions FROM ({RESOLVED_ROWS}) r "
-    f"WHERE NOT EXISTS (SELECT 1 FROM measurements_measurement m WHERE {SAME_DAY})"
+    f"WHERE NOT EXISTS (SELECT 1 FROM measurements_measurement m WHERE {SAME_DAY}) "
+    "ORDER BY r.date, r.campaign_id, r.channel_id"
+)
+
+INSERT_ALL = (
+    "INSERT INTO measurements_measurement "  # noqa: S608 - constant SQL fragments
+    "(organization_id, campaign_id, channel_id, date, conversions) "
+    f"SELECT %(org)s, r.campaign_id, r.channel_id, r.date, r.conversions FROM ({RESOLVED_ROWS}) r "
+    "ORDER BY r.date, r.campaign_id, r.channel_id"
+)
+
+HAS_ROWS_IN_RANGE = (
+    "SELECT EXISTS (SELECT 1 FROM measurements_measurement WHERE organization_id = %(org)s "
+    "AND date BETWEEN %(first)s AND %(last)s)"
 )
 
 DELETE_OTHERS = (
@@ -248,8 +265,15 @@ def _upsert(cursor: Any, org: dict[str, Any]) -> tuple[int, int]:
     """Update the changed rows, then insert the new ones; (inserted, updated).
 
     Cheaper than ``INSERT ... ON CONFLICT`` (no speculative insertion per row); safe
-    because the table is locked against other writers.
+    because the table is locked against other writers. Rows go in in the order of the
+    unique index (organisation, date, campaign, channel), which then grows at its end.
     """
+    cursor.execute(HAS_ROWS_IN_RANGE, org)
+    if not cursor.fetchone()[0]:
+        # Nothing of the organisation in the file's dates (a first load, or a new week):
+        # every row is new, and neither the update nor the anti-join has anything to find.
+        cursor.execute(INSERT_ALL, org)
+        return max(cursor.rowcount, 0), 0
     cursor.execute(UPDATE_CHANGED, org)
     updated = max(cursor.rowcount, 0)
     cursor.execute(INSERT_NEW, org)
@@ -449,6 +473,10 @@ def measurement_import(
                 inserted, updated = _upsert(cursor, org)
                 if skipping:
                     cursor.execute("SET LOCAL session_replication_role = origin")
+                if connection.vendor == "postgresql" and inserted + deleted >= ANALYZE_FROM_ROWS:
+                    # Fresh statistics, so that the summaries' aggregation below (and the
+                    # next reads) are planned for the table as it now is.
+                    cursor.execute("ANALYZE measurements_measurement")
                 if inserted or updated or deleted:
                     conversion_summaries_refresh(
                         organization_id=organization.pk, days=_changed_days(cursor, org, replace)
