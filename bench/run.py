@@ -185,6 +185,7 @@ def base_environment(dataset: Dataset) -> dict[str, str]:
             "SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": dataset.url,
             "RATE_LIMIT_PER_MINUTE": "100000000",
+            "CACHE_KEY_PREFIX": f"marketing_op_bench_{dataset.size}",
             "LOG_LEVEL": "WARNING",
         }
     )

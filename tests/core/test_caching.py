@@ -173,3 +173,21 @@ def test_organisations_never_share_a_cached_answer(api_client, auth, organizatio
 
     assert ours == [{"channel": "tv", "percentage": "100.00"}]
     assert theirs == [{"channel": "radio", "percentage": "100.00"}]
+
+
+def test_cache_keys_differ_between_databases_organisations_and_data_versions(
+    organization, other_organization, monkeypatch
+):
+    from django.conf import settings as django_settings
+
+    from marketing_op.core.caching import data_cache_key
+
+    key = data_cache_key(organization, "answer", "/api/marketing/measurements/")
+    other = data_cache_key(other_organization, "answer", "/api/marketing/measurements/")
+    organization_data_changed(organization_id=organization.pk)
+    organization.refresh_from_db()
+    after_import = data_cache_key(organization, "answer", "/api/marketing/measurements/")
+    monkeypatch.setitem(django_settings.DATABASES["default"], "NAME", "a_copy_elsewhere")
+    elsewhere = data_cache_key(organization, "answer", "/api/marketing/measurements/")
+
+    assert len({key, other, after_import, elsewhere}) == 4

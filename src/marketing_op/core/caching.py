@@ -17,6 +17,22 @@ from marketing_op.accounts.models import Organization
 from marketing_op.core.rendering import JSON_CONTENT_TYPE, json_bytes
 
 
+def _database_tag() -> str:
+    """Names the database, so that services on different databases (a staging copy, the
+    benchmark's datasets) never read each other's entries in a shared cache: their
+    organisations may have the same ids and data versions."""
+    database = settings.DATABASES["default"]
+    where = f"{database.get('HOST', '')}:{database.get('PORT', '')}:{database.get('NAME', '')}"
+    return hashlib.sha256(where.encode()).hexdigest()[:12]
+
+
+def data_cache_key(organization: Organization, kind: str, detail: str) -> str:
+    """A cache key for something computed from the organisation's current data: every
+    import that changes the data changes the key, so nothing stale is ever read."""
+    digest = hashlib.sha256(detail.encode("utf-8", "replace")).hexdigest()
+    return f"{kind}:{_database_tag()}:{organization.pk}:{organization.data_version}:{digest}"
+
+
 def data_etag(*, request: HttpRequest, organization: Organization) -> str:
     """Changes whenever an import changes the organisation's data, and differs per URL."""
     resource = f"{organization.pk}:{request.get_full_path()}".encode("utf-8", "replace")
@@ -51,11 +67,7 @@ def cached_answer(
     ``response`` carries the headers of the answer (ETag, Cache-Control, Link), which are
     kept with it. The key holds the organisation, so no answer can reach another one.
     """
-    resource = request.get_full_path().encode("utf-8", "replace")
-    key = (
-        f"answer:{organization.pk}:{organization.data_version}:"
-        f"{hashlib.sha256(resource).hexdigest()}"
-    )
+    key = data_cache_key(organization, "answer", request.get_full_path())
     seconds = settings.ANSWER_CACHE_SECONDS
     stored = cache.get(key) if seconds > 0 else None
     if stored is None:

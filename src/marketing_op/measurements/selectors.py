@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
@@ -13,6 +12,7 @@ from django.db.models import DateField, Exists, F, Max, Min, OuterRef, Q, QueryS
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 
 from marketing_op.accounts.models import Organization
+from marketing_op.core.caching import data_cache_key
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.models import (
     Campaign,
@@ -52,9 +52,7 @@ Cached = TypeVar("Cached", int, float, dict, list)
 
 
 def _per_data_version(organization: Organization, kind: str, filters: MeasurementFilters) -> str:
-    """A cache key that every import which changes the organisation's data makes stale."""
-    digest = hashlib.sha256(filters.model_dump_json().encode()).hexdigest()
-    return f"totals:{organization.pk}:{organization.data_version}:{kind}:{digest}"
+    return data_cache_key(organization, f"totals-{kind}", filters.model_dump_json())
 
 
 def _once_per_data_version(key: str, compute: Callable[[], Cached]) -> Cached:
