@@ -44,17 +44,27 @@ def _page_of(
     page: PageParams,
     schema: type[Schema],
     counter: Callable[..., int] | None = None,
+    seeker: Callable[..., tuple[QuerySet, int]] | None = None,
 ) -> HttpResponse | Status:
-    """One page of what ``selector`` reads, or 304 when the client's copy is current."""
+    """One page of what ``selector`` reads (or, for an offset, of what ``seeker`` reads from
+    near it), or 304 when the client's copy is current."""
     organization = _organization(request)
     if not_modified(request=request, response=response, organization=organization):
         return Status(304, None)
 
     def page_of_rows() -> dict:
-        queryset = selector(organization=organization, filters=filters)
+        if seeker is None:
+            rows, skipped = selector(organization=organization, filters=filters), 0
+        else:
+            rows, skipped = seeker(organization=organization, filters=filters, offset=page.offset)
         total = counter(organization=organization, filters=filters) if counter else None
         return paginate(
-            request=request, response=response, queryset=queryset, page=page, total=total
+            request=request,
+            response=response,
+            queryset=rows,
+            page=page,
+            total=total,
+            skipped=skipped,
         )
 
     return cached_answer(
@@ -77,33 +87,15 @@ def measurement_list(
     filters: Query[MeasurementFilters],
     page: Query[CursorPageParams],
 ) -> HttpResponse | Status:
-    organization = _organization(request)
-    if not_modified(request=request, response=response, organization=organization):
-        return Status(304, None)
-
-    def page_of_rows() -> dict:
-        queryset = selectors.measurement_list(organization=organization, filters=filters)
-        total = selectors.measurement_count(organization=organization, filters=filters)
-        first_date, skipped = selectors.measurement_seek(
-            organization=organization, filters=filters, offset=page.offset
-        )
-        if first_date is not None:
-            queryset = queryset.filter(date__gte=first_date)
-        return paginate(
-            request=request,
-            response=response,
-            queryset=queryset,
-            page=page,
-            total=total,
-            skipped=skipped,
-        )
-
-    return cached_answer(
-        request=request,
-        response=response,
-        organization=organization,
-        schema=MeasurementPage,
-        compute=page_of_rows,
+    return _page_of(
+        selectors.measurement_list,
+        request,
+        response,
+        filters,
+        page,
+        MeasurementPage,
+        selectors.measurement_count,
+        seeker=selectors.measurement_list_from_offset,
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import sys
 
 from django.conf import settings
@@ -9,6 +10,11 @@ from django.db.models import Q
 from marketing_op.accounts.models import Organization
 
 MAX_CONVERSIONS = sys.float_info.max
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    """The Monday of the day's ISO week: the ``week`` of ``WeeklyConversions``."""
+    return day - datetime.timedelta(days=day.weekday())
 
 
 class Product(models.Model):

@@ -22,6 +22,7 @@ from marketing_op.measurements.models import (
     Measurement,
     Product,
     WeeklyConversions,
+    week_start,
 )
 
 MEASUREMENT_ORDER = ("date", "product_name", "campaign_type", "campaign_name", "channel_name")
@@ -86,10 +87,6 @@ ONE_DAY = datetime.timedelta(days=1)
 ONE_WEEK = datetime.timedelta(days=7)
 
 
-def _week_start(day: datetime.date) -> datetime.date:
-    return day - datetime.timedelta(days=day.weekday())
-
-
 @dataclass(frozen=True)
 class SummaryReads:
     """The summary rows that together hold exactly the measurements matching the filters:
@@ -119,8 +116,8 @@ def summary_reads(
     start, end = filters.start_date, filters.end_date
     whole_weeks = Q()
     cut_days = Q(pk__in=[])
-    first_monday = None if start is None else _week_start(start + 6 * ONE_DAY)
-    last_monday = None if end is None else _week_start(end + ONE_DAY) - ONE_WEEK
+    first_monday = None if start is None else week_start(start + 6 * ONE_DAY)
+    last_monday = None if end is None else week_start(end + ONE_DAY) - ONE_WEEK
     if first_monday and last_monday and first_monday > last_monday:
         whole_weeks = Q(pk__in=[])
         cut_days = Q(date__range=(start, end))
@@ -180,6 +177,20 @@ def measurement_seek(
                 return day, before
             before += day_rows
     return None, 0
+
+
+def measurement_list_from_offset(
+    *, organization: Organization, filters: MeasurementFilters, offset: int
+) -> tuple[QuerySet, int]:
+    """The measurement list from the day that holds row ``offset``, and how many matching
+    rows lie before that day (see :func:`measurement_seek`)."""
+    rows = measurement_list(organization=organization, filters=filters)
+    first_date, skipped = measurement_seek(
+        organization=organization, filters=filters, offset=offset
+    )
+    if first_date is None:
+        return rows, 0
+    return rows.filter(date__gte=first_date), skipped
 
 
 def _channel_conversions(*, organization: Organization, filters: MeasurementFilters) -> dict:

@@ -23,7 +23,7 @@ from psycopg.copy import QueuedLibpqWriter
 from marketing_op.accounts.models import Organization, User
 from marketing_op.accounts.services import organization_data_changed
 from marketing_op.core.exceptions import ApplicationError, PayloadTooLarge, RejectedInputError
-from marketing_op.measurements.models import ImportRecord
+from marketing_op.measurements.models import ImportRecord, week_start
 from marketing_op.measurements.rows import (
     MAX_REPORTED_PROBLEMS,
     ContentTooLarge,
@@ -350,11 +350,6 @@ REFRESH_WEEKLY = (
     "WHERE d.organization_id = %s AND d.date BETWEEN %s AND %s "
     "GROUP BY d.organization_id, {week}, d.product_id, d.campaign_type, d.channel_id"
 )
-
-
-def week_start(day: datetime.date) -> datetime.date:
-    """The Monday of the day's ISO week."""
-    return day - datetime.timedelta(days=day.weekday())
 
 
 def day_ranges(days: Iterable[datetime.date]) -> list[DayRange]:
