@@ -27,7 +27,7 @@ class ProductionServer(BaseApplication):
 
 
 class Command(BaseCommand):
-    help = "Serve the API with the production server (gunicorn, sync workers, one per core)."
+    help = "Serve the API with the production server (gunicorn, sync workers, two per core)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=settings.HOST, help="Address to bind (HOST).")
@@ -36,7 +36,7 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=settings.WEB_WORKERS,
-            help="Worker processes (WEB_WORKERS, default: one per core).",
+            help="Worker processes (WEB_WORKERS, default: two per core).",
         )
 
     def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
