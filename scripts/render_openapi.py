@@ -185,6 +185,12 @@ def type_html(schema: Any) -> str:
     return text
 
 
+def _json_values(values: list[Any]) -> str:
+    return ", ".join(
+        f"<code>{escape(json.dumps(value, ensure_ascii=False))}</code>" for value in values
+    )
+
+
 def constraints_html(schema: Any) -> str:
     if not isinstance(schema, dict):
         return ""
@@ -208,11 +214,7 @@ def constraints_html(schema: Any) -> str:
     if "pattern" in schema:
         items.append(f"matches <code>{escape(schema['pattern'])}</code>")
     if "enum" in schema:
-        values = ", ".join(
-            f"<code>{escape(json.dumps(value, ensure_ascii=False))}</code>"
-            for value in schema["enum"]
-        )
-        items.append(f"one of {values}")
+        items.append(f"one of {_json_values(schema['enum'])}")
     if "default" in schema:
         default = json.dumps(schema["default"], ensure_ascii=False)
         items.append(f"default <code>{escape(default)}</code>")
@@ -223,11 +225,7 @@ def constraints_html(schema: Any) -> str:
         if inner:
             items.append(f"items: {inner}")
     if "examples" in schema:
-        values = ", ".join(
-            f"<code>{escape(json.dumps(value, ensure_ascii=False))}</code>"
-            for value in schema["examples"]
-        )
-        items.append(f"e.g. {values}")
+        items.append(f"e.g. {_json_values(schema['examples'])}")
     return "; ".join(items)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Mapping
 from typing import Annotated
 
 from django.db.models import Q
@@ -13,6 +14,13 @@ from pydantic import BeforeValidator
 from marketing_op.core.exceptions import InvalidFilterError
 
 DATE_ORDER_MESSAGE = "End date should be greater than start date"
+
+MEASUREMENT_NAME_FIELDS = {
+    "products": "campaign__product__name",
+    "campaigns": "campaign__name",
+    "campaign_types": "campaign__campaign_type",
+    "channels": "channel__name",
+}
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -54,18 +62,20 @@ class MeasurementFilters(Schema):
         """The same filters for every channel: the denominator of a channel's share."""
         return self.model_copy(update={"channels": []})
 
+    def names_q(self, fields: Mapping[str, str]) -> Q:
+        """The name filters as a condition; ``fields`` maps each filter (``products``,
+        ``campaigns``, ``campaign_types``, ``channels``) to the field that holds its names."""
+        condition = Q()
+        for name, field in fields.items():
+            values = getattr(self, name)
+            if values:
+                condition &= Q(**{f"{field}__in": values})
+        return condition
+
     def as_q(self) -> Q:
         """The filters as a condition on Measurement rows."""
         self.check_date_range()
-        condition = Q()
-        if self.products:
-            condition &= Q(campaign__product__name__in=self.products)
-        if self.campaigns:
-            condition &= Q(campaign__name__in=self.campaigns)
-        if self.campaign_types:
-            condition &= Q(campaign__campaign_type__in=self.campaign_types)
-        if self.channels:
-            condition &= Q(channel__name__in=self.channels)
+        condition = self.names_q(MEASUREMENT_NAME_FIELDS)
         if self.start_date:
             condition &= Q(date__gte=self.start_date)
         if self.end_date:

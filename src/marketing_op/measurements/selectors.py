@@ -87,6 +87,13 @@ ONE_DAY = datetime.timedelta(days=1)
 ONE_WEEK = datetime.timedelta(days=7)
 
 
+SUMMARY_NAME_FIELDS = {
+    "products": "product__name",
+    "campaign_types": "campaign_type",
+    "channels": "channel__name",
+}
+
+
 @dataclass(frozen=True)
 class SummaryReads:
     """The summary rows that together hold exactly the measurements matching the filters:
@@ -106,13 +113,7 @@ def summary_reads(
     filters.check_date_range()
     if filters.campaigns:
         return None
-    condition = Q(organization=organization)
-    if filters.products:
-        condition &= Q(product__name__in=filters.products)
-    if filters.campaign_types:
-        condition &= Q(campaign_type__in=filters.campaign_types)
-    if filters.channels:
-        condition &= Q(channel__name__in=filters.channels)
+    condition = Q(organization=organization) & filters.names_q(SUMMARY_NAME_FIELDS)
     start, end = filters.start_date, filters.end_date
     whole_weeks = Q()
     cut_days = Q(pk__in=[])

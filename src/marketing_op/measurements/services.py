@@ -223,19 +223,16 @@ UPDATE_CHANGED = (
     f"FROM ({RESOLVED_ROWS}) AS r WHERE {SAME_DAY} AND m.conversions <> r.conversions"
 )
 
-INSERT_NEW = (
+INSERT_ROWS = (
     "INSERT INTO measurements_measurement "  # noqa: S608 - constant SQL fragments
     "(organization_id, campaign_id, channel_id, date, conversions) "
     f"SELECT %(org)s, r.campaign_id, r.channel_id, r.date, r.conversions FROM ({RESOLVED_ROWS}) r "
-    f"WHERE NOT EXISTS (SELECT 1 FROM measurements_measurement m WHERE {SAME_DAY}) "
-    "ORDER BY r.date, r.campaign_id, r.channel_id"
 )
-
-INSERT_ALL = (
-    "INSERT INTO measurements_measurement "  # noqa: S608 - constant SQL fragments
-    "(organization_id, campaign_id, channel_id, date, conversions) "
-    f"SELECT %(org)s, r.campaign_id, r.channel_id, r.date, r.conversions FROM ({RESOLVED_ROWS}) r "
-    "ORDER BY r.date, r.campaign_id, r.channel_id"
+IN_INDEX_ORDER = "ORDER BY r.date, r.campaign_id, r.channel_id"
+INSERT_ALL = f"{INSERT_ROWS}{IN_INDEX_ORDER}"
+INSERT_NEW = (
+    f"{INSERT_ROWS}WHERE NOT EXISTS "  # noqa: S608 - constant SQL fragments
+    f"(SELECT 1 FROM measurements_measurement m WHERE {SAME_DAY}) {IN_INDEX_ORDER}"
 )
 
 HAS_ROWS_IN_RANGE = (
