@@ -229,7 +229,17 @@ def test_an_offset_page_offers_the_cursor_of_the_next_page(api_client, auth, mon
     assert by_cursor["data"] == by_offset["data"]
 
 
-@pytest.mark.parametrize("cursor", ["not-a-cursor", "W10", "WyJhIl0", "bnVsbA"])
+FORGED_CURSORS = [
+    "not-a-cursor",
+    "W10",  # []
+    "WyJhIl0",  # ["a"]
+    "bnVsbA",  # null
+    "WyIyMDIxLTEzLTQ1IiwgImEiLCAiYiIsICJjIiwgImQiXQ",  # ["2021-13-45", "a", "b", "c", "d"]
+    "WzEsIDIsIDMsIDQsIDVd",  # [1, 2, 3, 4, 5]
+]
+
+
+@pytest.mark.parametrize("cursor", FORGED_CURSORS)
 def test_a_cursor_the_list_did_not_give_out_gets_400(api_client, auth, month, cursor):
     response = api_client.get(MEASUREMENTS + f"?cursor={cursor}", **auth)
 

@@ -13,13 +13,18 @@ from hypothesis import strategies as st
 from marketing_op.measurements import selectors
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.models import (
+    CampaignChannel,
     DailyConversions,
     Measurement,
     WeeklyConversions,
     week_start,
 )
 from marketing_op.measurements.rows import MeasurementRow, typed_records
-from marketing_op.measurements.services import day_ranges, measurement_import
+from marketing_op.measurements.services import (
+    campaign_channels_refresh,
+    day_ranges,
+    measurement_import,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +75,31 @@ def assert_summaries_match_measurements(organization: Any) -> None:
             assert stored[key][0] == pytest.approx(conversions, rel=1e-12, abs=1e-9), key
 
 
+def listed_pairs(organization: Any) -> set[tuple[Any, ...]]:
+    return set(
+        CampaignChannel.objects.filter(organization=organization).values_list(
+            "campaign_id",
+            "channel_id",
+            "product_name",
+            "campaign_type",
+            "campaign_name",
+            "channel_name",
+        )
+    )
+
+
+def assert_every_measured_pair_is_listed(organization: Any) -> None:
+    measured = Measurement.objects.filter(organization=organization).values_list(
+        "campaign_id",
+        "channel_id",
+        "campaign__product__name",
+        "campaign__campaign_type",
+        "campaign__name",
+        "channel__name",
+    )
+    assert set(measured) <= listed_pairs(organization)
+
+
 def row(product: str, campaign: int, channel: str, day: D, conversions: float) -> MeasurementRow:
     campaign_type, name = CAMPAIGNS[campaign]
     return MeasurementRow(product, campaign_type, name, channel, day, conversions)
@@ -117,6 +147,7 @@ def test_summaries_follow_imports_corrections_and_replace(organization):
     summary = import_rows(organization, rerun, replace=True)
     assert summary.deleted > 0
     assert_summaries_match_measurements(organization)
+    assert_every_measured_pair_is_listed(organization)
     assert not DailyConversions.objects.filter(organization=organization, date=D(2021, 3, 3))
 
 
@@ -170,6 +201,7 @@ def test_any_sequence_of_imports_keeps_the_summaries_exact(organization, batches
     for batch, replace in batches:
         import_rows(organization, batch, replace=replace)
         assert_summaries_match_measurements(organization)
+        assert_every_measured_pair_is_listed(organization)
 
 
 # --- reads through the summaries answer what the raw rows answer --------------------------------
@@ -295,3 +327,56 @@ def test_a_page_found_by_seeking_is_the_page_at_that_offset(
     if offset < len(ordered) and not filters.campaigns:
         assert first_date == ordered[offset][0]
         assert skipped == sum(1 for key in ordered if key[0] < first_date)
+
+
+def test_the_campaign_channels_of_stored_measurements_are_listed_again(organization, stored_rows):
+    listed = listed_pairs(organization)
+    assert len(listed) == len({r[:4] for r in stored_rows})
+    CampaignChannel.objects.filter(organization=organization).delete()
+
+    campaign_channels_refresh(organization_id=organization.pk)
+
+    assert listed_pairs(organization) == listed
+
+
+def ordered_keys(rows: list[MeasurementRow]) -> list[tuple[Any, ...]]:
+    return sorted((r.date, r.product, r.campaign_type, r.campaign, r.channel) for r in rows)
+
+
+def keys_of(page: list[dict]) -> list[tuple[Any, ...]]:
+    return [
+        (p["date"], p["product_name"], p["campaign_type"], p["campaign_name"], p["channel_name"])
+        for p in page
+    ]
+
+
+@pytest.mark.parametrize("sort_cost", [0, 10**9], ids=["days read whole", "days walked"])
+@read_settings
+@given(
+    filters=filter_sets.filter(lambda filters: not filters.campaigns),
+    offset=st.integers(min_value=0, max_value=320),
+    cursor_row=st.integers(min_value=0, max_value=320),
+    page_size=st.integers(min_value=1, max_value=101),
+)
+def test_a_page_read_day_by_day_is_the_page_of_the_sorted_rows(
+    organization, stored_rows, monkeypatch, sort_cost, filters, offset, cursor_row, page_size
+):
+    """Both ways of reading a day (whole and sorted, or walking the campaign-channel pairs)
+    give the rows of the documented order, at any offset and after any cursor."""
+    monkeypatch.setattr(selectors, "SORT_COST_IN_LOOKUPS", sort_cost)
+    monkeypatch.setattr(selectors, "SEEK_FROM_OFFSET", 0)
+    ordered = ordered_keys(matching(stored_rows, filters))
+
+    days, skipped = selectors.measurement_list_from_offset(
+        organization=organization, filters=filters, offset=offset
+    )
+    assert isinstance(days, selectors.MeasurementDays)
+    page = days[offset - skipped : offset - skipped + page_size]
+    assert keys_of(page) == ordered[offset : offset + page_size]
+
+    if cursor_row < len(ordered):
+        last_seen = ordered[cursor_row]
+        cursor = [last_seen[0].isoformat(), *last_seen[1:]]
+        after = selectors.MeasurementDays(organization=organization, filters=filters).after(cursor)
+        next_page = after[0:page_size]
+        assert keys_of(next_page) == ordered[cursor_row + 1 : cursor_row + 1 + page_size]

@@ -12,8 +12,9 @@ import binascii
 import datetime
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Window
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Schema
@@ -22,6 +23,7 @@ from marketing_op.core.exceptions import InvalidFilterError
 
 MAX_PAGE_SIZE = 100
 MAX_CURSOR_LENGTH = 2000
+NOT_OUR_CURSOR = "The cursor is not one that this list gave out."
 
 
 class PageParams(Schema):
@@ -62,17 +64,17 @@ def cursor_encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
-def cursor_decode(cursor: str, width: int) -> list[Any]:
+def cursor_decode(cursor: str, width: int) -> list[str]:
+    """The values of a cursor from ``cursor_encode``: as many as the list orders by, each a
+    string (names, and dates in ISO form), so that no forged value reaches a query."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise InvalidFilterError("The cursor is not one that this list gave out.") from error
+        raise InvalidFilterError(NOT_OUR_CURSOR) from error
     if not isinstance(values, list) or len(values) != width:
-        raise InvalidFilterError("The cursor is not one that this list gave out.")
-    if not all(
-        isinstance(value, str | int | float) and "\x00" not in str(value) for value in values
-    ):
-        raise InvalidFilterError("The cursor is not one that this list gave out.")
+        raise InvalidFilterError(NOT_OUR_CURSOR)
+    if not all(isinstance(value, str) and "\x00" not in value for value in values):
+        raise InvalidFilterError(NOT_OUR_CURSOR)
     return values
 
 
@@ -87,16 +89,29 @@ def rows_after(order: Sequence[str], values: Sequence[Any]) -> Q:
     return Q(**{f"{order[0]}__gte": values[0]}) & after
 
 
+class KeysetRows(Protocol):
+    """A list that reads its pages itself, like an ordered QuerySet: sliced for a page,
+    ``after`` a cursor's row for the next one (the measurements of ``MeasurementDays``)."""
+
+    @property
+    def order(self) -> Sequence[str]: ...
+
+    def after(self, values: list[Any]) -> KeysetRows: ...
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]: ...
+
+
 def paginate(
     *,
     request: HttpRequest,
     response: HttpResponse,
-    queryset: QuerySet | list[dict[str, Any]],
+    queryset: QuerySet | KeysetRows | list[dict[str, Any]],
     page: PageParams,
     total: int | None = None,
     skipped: int = 0,
 ) -> dict[str, Any]:
-    """One page of an ordered QuerySet (a COUNT and one LIMIT query) or of a list.
+    """One page of an ordered QuerySet (a COUNT and one LIMIT query), of a list that reads
+    its own pages, or of a list.
 
     ``total`` saves the COUNT where the caller can count more cheaply than ``queryset``.
     ``skipped`` says how many rows of the list lie before ``queryset``, which starts that
@@ -113,6 +128,13 @@ def paginate(
     if isinstance(queryset, list):
         total = len(queryset)
         rows = queryset[offset:end]
+    elif not isinstance(queryset, QuerySet):
+        order = list(queryset.order)
+        if total is None:
+            raise TypeError("a list that reads its own pages is counted by its caller")
+        if cursor:
+            queryset = queryset.after(cursor_decode(cursor, len(order)))
+        rows = queryset[offset - skipped : end - skipped] if offset < total else []
     elif total is None and queryset.query.group_by is not None and not cursor:
         rows = list(queryset.annotate(matching_rows=Window(Count("*")))[offset:end])
         total = rows[0]["matching_rows"] if rows else (queryset.count() if offset else 0)
@@ -120,7 +142,10 @@ def paginate(
         order = [str(field) for field in queryset.query.order_by]
         total = queryset.count() if total is None else total
         if cursor:
-            queryset = queryset.filter(rows_after(order, cursor_decode(cursor, len(order))))
+            try:
+                queryset = queryset.filter(rows_after(order, cursor_decode(cursor, len(order))))
+            except ValidationError as error:  # a value of the wrong kind, as a date
+                raise InvalidFilterError(NOT_OUR_CURSOR) from error
         rows = list(queryset[offset - skipped : end - skipped]) if offset < total else []
     more = len(rows) > page.page_size
     rows = rows[: page.page_size]

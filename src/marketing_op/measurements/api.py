@@ -12,7 +12,7 @@ from marketing_op.accounts.auth import bearer_token, write_token
 from marketing_op.accounts.models import Organization
 from marketing_op.core.caching import cached_answer, not_modified
 from marketing_op.core.exceptions import UnsupportedMediaType
-from marketing_op.core.pagination import CursorPageParams, PageParams, paginate
+from marketing_op.core.pagination import CursorPageParams, KeysetRows, PageParams, paginate
 from marketing_op.core.schemas import Message, ValidationMessage
 from marketing_op.measurements import selectors, services
 from marketing_op.measurements.filters import MeasurementFilters
@@ -44,7 +44,7 @@ def _page_of(
     page: PageParams,
     schema: type[Schema],
     counter: Callable[..., int] | None = None,
-    seeker: Callable[..., tuple[QuerySet, int]] | None = None,
+    seeker: Callable[..., tuple[QuerySet | KeysetRows, int]] | None = None,
 ) -> HttpResponse | Status:
     """One page of what ``selector`` reads (or, for an offset, of what ``seeker`` reads from
     near it), or 304 when the client's copy is current."""
@@ -53,6 +53,7 @@ def _page_of(
         return Status(304, None)
 
     def page_of_rows() -> dict:
+        rows: QuerySet | KeysetRows | list[dict]
         if seeker is None:
             rows, skipped = selector(organization=organization, filters=filters), 0
         else:

@@ -102,6 +102,50 @@ class Measurement(models.Model):
         return f"{self.date} {self.campaign_id}/{self.channel_id}: {self.conversions}"
 
 
+class CampaignChannel(models.Model):
+    """One campaign on one channel: a series of daily measurements, with the names that
+    order the measurements list (product, campaign type, campaign, channel) kept here and
+    indexed in that order.
+
+    A page of one day's measurements walks this index and looks each pair's row up in the
+    measurement table's unique index, so it reads about as many rows as it returns instead
+    of reading and sorting the whole day. Every pair that has a measurement has a row here
+    (added by the import in its transaction); a pair whose measurements a ``--replace``
+    removed keeps its row, which costs a look-up that finds nothing. Names are never
+    renamed, so the copies here cannot go stale.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    product_name = models.CharField(max_length=200)
+    campaign_type = models.CharField(max_length=200)
+    campaign_name = models.CharField(max_length=200)
+    channel_name = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "channel"], name="campaign_channel_unique"),
+            models.UniqueConstraint(
+                fields=[
+                    "organization",
+                    "product_name",
+                    "campaign_type",
+                    "campaign_name",
+                    "channel_name",
+                ],
+                name="campaign_channel_list_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_name} on {self.channel_name}"
+
+
 class ConversionSummary(models.Model):
     """Conversions summed per product, campaign type and channel over a period.
 

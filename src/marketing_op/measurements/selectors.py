@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar, cast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar, cast
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import DateField, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 
 from marketing_op.accounts.models import Organization
 from marketing_op.core.caching import data_cache_key
+from marketing_op.core.exceptions import InvalidFilterError
+from marketing_op.core.pagination import NOT_OUR_CURSOR, rows_after
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.models import (
     Campaign,
+    CampaignChannel,
     Channel,
     DailyConversions,
     ImportRecord,
@@ -182,16 +186,170 @@ def measurement_seek(
 
 def measurement_list_from_offset(
     *, organization: Organization, filters: MeasurementFilters, offset: int
-) -> tuple[QuerySet, int]:
+) -> tuple[QuerySet | MeasurementDays, int]:
     """The measurement list from the day that holds row ``offset``, and how many matching
-    rows lie before that day (see :func:`measurement_seek`)."""
-    rows = measurement_list(organization=organization, filters=filters)
+    rows lie before that day (see :func:`measurement_seek`). On PostgreSQL, unless the
+    filters name campaigns, the list is read day by day (:class:`MeasurementDays`)."""
     first_date, skipped = measurement_seek(
         organization=organization, filters=filters, offset=offset
     )
+    if connection.vendor == "postgresql" and not filters.campaigns:
+        days = MeasurementDays(organization=organization, filters=filters, first_day=first_date)
+        return days, skipped
+    rows = measurement_list(organization=organization, filters=filters)
     if first_date is None:
         return rows, 0
     return rows.filter(date__gte=first_date), skipped
+
+
+LIST_NAMES = MEASUREMENT_ORDER[1:]
+CAMPAIGN_CHANNEL_NAME_COLUMNS = {
+    "products": "product_name",
+    "campaign_types": "campaign_type",
+    "channels": "channel_name",
+}
+DAY_WALK = (
+    "SELECT s.product_name, s.campaign_type, s.campaign_name, s.channel_name, m.date, "
+    "m.conversions FROM measurements_campaignchannel s CROSS JOIN LATERAL ("
+    "SELECT m.date, m.conversions FROM measurements_measurement m "
+    "WHERE m.organization_id = s.organization_id AND m.date = %(day)s "
+    "AND m.campaign_id = s.campaign_id AND m.channel_id = s.channel_id) m "
+    "WHERE s.organization_id = %(org)s{conditions} "
+    "ORDER BY s.product_name, s.campaign_type, s.campaign_name, s.channel_name "
+    "LIMIT %(limit)s OFFSET %(skip)s"
+)
+SORT_COST_IN_LOOKUPS = 4
+"""What reading, joining and sorting one row of a day costs, in index look-ups of the walk."""
+
+
+@dataclass(frozen=True)
+class MeasurementDays:
+    """The measurement list of PostgreSQL, read one day at a time in the documented order.
+
+    The daily summary says which days have matching rows, and how many. A dense day is read
+    by walking the campaign-channel pairs in name order and looking each pair's row up, so
+    a page reads about the rows it returns; a sparse day (whose rows are few beside the
+    pairs the walk would try) is read whole and sorted, which is cheap because it is small.
+    Pages are sliced like a QuerySet; ``after`` continues after a cursor's row.
+    """
+
+    organization: Organization
+    filters: MeasurementFilters
+    first_day: datetime.date | None = None
+    after_row: tuple | None = None
+    order: tuple[str, ...] = MEASUREMENT_ORDER
+
+    def after(self, values: list) -> MeasurementDays:
+        try:
+            day = datetime.date.fromisoformat(str(values[0]))
+        except ValueError as error:
+            raise InvalidFilterError(NOT_OUR_CURSOR) from error
+        names = tuple(str(value) for value in values[1:])
+        first_day = max(day, self.first_day) if self.first_day else day
+        return replace(self, first_day=first_day, after_row=(day, *names))
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        skip, wanted = window.start or 0, window.stop - (window.start or 0)
+        rows: list[dict] = []
+        for day, day_rows in self._days():
+            if len(rows) >= wanted:
+                break
+            names_after = (
+                self.after_row[1:] if self.after_row and self.after_row[0] == day else None
+            )
+            if names_after is None and skip >= day_rows:
+                skip -= day_rows
+                continue
+            rows += self._day(day, day_rows, names_after, skip, wanted - len(rows))
+            skip = 0
+        return rows
+
+    def _days(self) -> Iterator[tuple[datetime.date, int]]:
+        """The days with matching rows from ``first_day`` on, with their row counts, read
+        from the daily summary a few days at a time, then more as a page needs them."""
+        summaries = summary_reads(organization=self.organization, filters=self.filters)
+        if summaries is None:
+            raise TypeError("a campaign filter is read through the campaign index")
+        day, end, batch = self.first_day or self.filters.start_date, self.filters.end_date, 2
+        while True:
+            days = DailyConversions.objects.filter(summaries.matching)
+            if day:
+                days = days.filter(date__gte=day)
+            if end:
+                days = days.filter(date__lte=end)
+            found = list(
+                days.values_list("date").annotate(Sum("measurements")).order_by("date")[:batch]
+            )
+            yield from found
+            if len(found) < batch:
+                return
+            day, batch = found[-1][0] + ONE_DAY, batch * 4
+
+    def _day(
+        self,
+        day: datetime.date,
+        day_rows: int,
+        names_after: tuple | None,
+        skip: int,
+        limit: int,
+    ) -> list[dict]:
+        pairs = campaign_channel_count(organization=self.organization, filters=self.filters)
+        lookups = (skip + limit) * pairs / max(day_rows, 1)
+        if lookups > SORT_COST_IN_LOOKUPS * day_rows:
+            rows = measurement_list(organization=self.organization, filters=self.filters)
+            rows = rows.filter(date=day)
+            if names_after:
+                rows = rows.filter(rows_after(LIST_NAMES, names_after))
+            return list(rows[skip : skip + limit])
+        return self._walk(day, names_after, skip, limit)
+
+    def _walk(
+        self, day: datetime.date, names_after: tuple | None, skip: int, limit: int
+    ) -> list[dict]:
+        conditions = ""
+        parameters: dict[str, Any] = {
+            "org": self.organization.pk,
+            "day": day,
+            "limit": limit,
+            "skip": skip,
+        }
+        for name, column in CAMPAIGN_CHANNEL_NAME_COLUMNS.items():
+            if getattr(self.filters, name):
+                conditions += f" AND s.{column} = ANY(%({name})s)"
+                parameters[name] = list(getattr(self.filters, name))
+        if names_after:
+            conditions += (
+                " AND (s.product_name, s.campaign_type, s.campaign_name, s.channel_name) "
+                "> (%(product)s, %(type)s, %(campaign)s, %(channel)s)"
+            )
+            parameters.update(
+                zip(("product", "type", "campaign", "channel"), names_after, strict=True)
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(DAY_WALK.format(conditions=conditions), parameters)
+            return [
+                {
+                    "product_name": product,
+                    "campaign_type": campaign_type,
+                    "campaign_name": campaign,
+                    "channel_name": channel,
+                    "date": date,
+                    "conversions": conversions,
+                }
+                for product, campaign_type, campaign, channel, date, conversions in cursor
+            ]
+
+
+def campaign_channel_count(*, organization: Organization, filters: MeasurementFilters) -> int:
+    """How many campaign-channel pairs match the filters' names, once per data version."""
+    return _once_per_data_version(
+        _per_data_version(organization, "campaign-channels", filters.without_dates()),
+        lambda: (
+            CampaignChannel.objects.filter(organization=organization)
+            .filter(filters.names_q(CAMPAIGN_CHANNEL_NAME_COLUMNS))
+            .count()
+        ),
+    )
 
 
 def _channel_conversions(*, organization: Organization, filters: MeasurementFilters) -> dict:

@@ -406,6 +406,34 @@ def conversion_summaries_refresh(
             cursor.execute(REFRESH_WEEKLY.format(week=week), [organization_id, monday, sunday])
 
 
+CAMPAIGN_CHANNEL_COLUMNS = (
+    "INSERT INTO measurements_campaignchannel (organization_id, campaign_id, channel_id, "
+    "product_name, campaign_type, campaign_name, channel_name) "
+)
+ADD_CAMPAIGN_CHANNELS = (
+    f"{CAMPAIGN_CHANNEL_COLUMNS}"  # noqa: S608 - constant SQL fragments
+    "SELECT DISTINCT m.organization_id, m.campaign_id, m.channel_id, p.name, c.campaign_type, "
+    "c.name, ch.name FROM measurements_measurement m "
+    "JOIN measurements_campaign c ON c.id = m.campaign_id "
+    "JOIN measurements_product p ON p.id = c.product_id "
+    "JOIN measurements_channel ch ON ch.id = m.channel_id "
+    "WHERE m.organization_id = %s ON CONFLICT (campaign_id, channel_id) DO NOTHING"
+)
+ADD_IMPORTED_CAMPAIGN_CHANNELS = (
+    f"{CAMPAIGN_CHANNEL_COLUMNS}"  # noqa: S608 - constant SQL fragments
+    "SELECT %(org)s, k.campaign_id, k.channel_id, n.product, n.campaign_type, n.campaign, "
+    "n.channel FROM import_keys k JOIN import_series n ON n.series = k.series "
+    "WHERE true ON CONFLICT (campaign_id, channel_id) DO NOTHING"
+)
+
+
+def campaign_channels_refresh(*, organization_id: int) -> None:
+    """List every campaign-channel pair that the organisation has measurements of (see
+    ``CampaignChannel``); the import adds the pairs of its file itself, from the file's keys."""
+    with connection.cursor() as cursor:
+        cursor.execute(ADD_CAMPAIGN_CHANNELS, [organization_id])
+
+
 def _changed_days(cursor: Any, org: dict[str, Any], replace: bool) -> list[DayRange]:
     """The day ranges whose summaries an import may have changed."""
     if replace:
@@ -469,6 +497,8 @@ def measurement_import(
                     # Fresh statistics, so that the summaries' aggregation below (and the
                     # next reads) are planned for the table as it now is.
                     cursor.execute("ANALYZE measurements_measurement")
+                if inserted:
+                    cursor.execute(ADD_IMPORTED_CAMPAIGN_CHANNELS, org)
                 if inserted or updated or deleted:
                     conversion_summaries_refresh(
                         organization_id=organization.pk, days=_changed_days(cursor, org, replace)
