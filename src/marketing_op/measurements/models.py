@@ -107,12 +107,14 @@ class CampaignChannel(models.Model):
     order the measurements list (product, campaign type, campaign, channel) kept here and
     indexed in that order.
 
-    A page of one day's measurements walks this index and looks each pair's row up in the
+    A page of one day's measurements walks this index, skips the pairs whose measurements
+    lie outside ``first_day`` to ``last_day``, and looks each other pair's row up in the
     measurement table's unique index, so it reads about as many rows as it returns instead
-    of reading and sorting the whole day. Every pair that has a measurement has a row here
-    (added by the import in its transaction); a pair whose measurements a ``--replace``
-    removed keeps its row, which costs a look-up that finds nothing. Names are never
-    renamed, so the copies here cannot go stale.
+    of reading and sorting the whole day. Every pair that has a measurement has a row here,
+    with days that cover all its measurements (kept by the import in its transaction); a
+    ``--replace`` that removes measurements leaves the pair and its days as they were, which
+    costs look-ups that find nothing, never a missed row. Names are never renamed, so the
+    copies here cannot go stale.
     """
 
     organization = models.ForeignKey(
@@ -126,6 +128,8 @@ class CampaignChannel(models.Model):
     campaign_type = models.CharField(max_length=200)
     campaign_name = models.CharField(max_length=200)
     channel_name = models.CharField(max_length=200)
+    first_day = models.DateField(help_text="On or before the pair's first measurement.")
+    last_day = models.DateField(help_text="On or after the pair's last measurement.")
 
     class Meta:
         constraints = [

@@ -15,7 +15,7 @@ from django.db.models.functions import Cast, Coalesce, TruncWeek
 from marketing_op.accounts.models import Organization
 from marketing_op.core.caching import data_cache_key
 from marketing_op.core.exceptions import InvalidFilterError
-from marketing_op.core.pagination import NOT_OUR_CURSOR, rows_after
+from marketing_op.core.pagination import NOT_OUR_CURSOR
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.models import (
     Campaign,
@@ -145,16 +145,15 @@ def summary_reads(
 SEEK_FROM_OFFSET = 1_000
 
 
-def measurement_seek(
-    *, organization: Organization, filters: MeasurementFilters, offset: int
-) -> tuple[datetime.date | None, int]:
-    """Where a page deep in the measurements starts: the first date to read, and how many
-    matching rows lie before it. Counted from the summaries (the weeks, then the days of
-    one week), so that ``offset`` skips whole days without reading them; (None, 0) when
-    the page is near the start or the filters name campaigns."""
+def measurement_periods(
+    *, organization: Organization, filters: MeasurementFilters
+) -> list[tuple[datetime.date, datetime.date, int]]:
+    """(first day, last day, matching rows) of every week with matching measurements, and
+    of every day of the weeks that the date range cuts, first to last; from the summaries,
+    once per data version. Empty when the filters name campaigns."""
     summaries = summary_reads(organization=organization, filters=filters)
-    if offset < SEEK_FROM_OFFSET or summaries is None:
-        return None, 0
+    if summaries is None:
+        return []
 
     def periods() -> list:
         weeks = summaries.weekly.values_list("week").annotate(Sum("measurements"))
@@ -163,21 +162,36 @@ def measurement_seek(
         found += [(day, day, rows) for day, rows in days]
         return sorted(found)
 
+    return _once_per_data_version(_per_data_version(organization, "periods", filters), periods)
+
+
+def _days_with_rows(
+    organization: Organization,
+    filters: MeasurementFilters,
+    first: datetime.date,
+    last: datetime.date,
+) -> list[tuple[datetime.date, int]]:
+    """(day, matching rows) of the days from ``first`` to ``last`` that have any."""
+    matching = Q(organization=organization) & filters.names_q(SUMMARY_NAME_FIELDS)
+    days = DailyConversions.objects.filter(matching, date__range=(first, last))
+    return list(days.values_list("date").annotate(Sum("measurements")).order_by("date"))
+
+
+def measurement_seek(
+    *, organization: Organization, filters: MeasurementFilters, offset: int
+) -> tuple[datetime.date | None, int]:
+    """Where a page deep in the measurements starts: the first date to read, and how many
+    matching rows lie before it. Counted from the summaries (the weeks, then the days of
+    one week), so that ``offset`` skips whole days without reading them; (None, 0) when
+    the page is near the start or the filters name campaigns."""
+    if offset < SEEK_FROM_OFFSET:
+        return None, 0
     before = 0
-    key = _per_data_version(organization, "periods", filters)
-    for first, last, rows in _once_per_data_version(key, periods):
+    for first, last, rows in measurement_periods(organization=organization, filters=filters):
         if before + rows <= offset:
             before += rows
             continue
-        if first == last:
-            return first, before
-        days = (
-            DailyConversions.objects.filter(summaries.matching, date__range=(first, last))
-            .values_list("date")
-            .annotate(Sum("measurements"))
-            .order_by("date")
-        )
-        for day, day_rows in days:
+        for day, day_rows in _days_with_rows(organization, filters, first, last):
             if before + day_rows > offset:
                 return day, before
             before += day_rows
@@ -202,35 +216,61 @@ def measurement_list_from_offset(
     return rows.filter(date__gte=first_date), skipped
 
 
-LIST_NAMES = MEASUREMENT_ORDER[1:]
 CAMPAIGN_CHANNEL_NAME_COLUMNS = {
     "products": "product_name",
     "campaign_types": "campaign_type",
     "channels": "channel_name",
 }
-DAY_WALK = (
+LISTED_COLUMNS = (
     "SELECT s.product_name, s.campaign_type, s.campaign_name, s.channel_name, m.date, "
-    "m.conversions FROM measurements_campaignchannel s CROSS JOIN LATERAL ("
-    "SELECT m.date, m.conversions FROM measurements_measurement m "
-    "WHERE m.organization_id = s.organization_id AND m.date = %(day)s "
-    "AND m.campaign_id = s.campaign_id AND m.channel_id = s.channel_id) m "
-    "WHERE s.organization_id = %(org)s{conditions} "
-    "ORDER BY s.product_name, s.campaign_type, s.campaign_name, s.channel_name "
-    "LIMIT %(limit)s OFFSET %(skip)s"
+    "m.conversions "
 )
-SORT_COST_IN_LOOKUPS = 4
-"""What reading, joining and sorting one row of a day costs, in index look-ups of the walk."""
+NAMES_IN_ORDER = "s.product_name, s.campaign_type, s.campaign_name, s.channel_name"
+# OFFSET 0 keeps each LATERAL subquery a subquery: one index look-up per outer row, in the
+# outer row's order, instead of a join that the planner may turn into hashing a whole table.
+DAY_WALK = (
+    f"{LISTED_COLUMNS}FROM measurements_campaignchannel s CROSS JOIN LATERAL ("  # noqa: S608
+    "SELECT m.date, m.conversions FROM measurements_measurement m "
+    "WHERE m.organization_id = s.organization_id AND m.date = %(first)s "
+    "AND m.campaign_id = s.campaign_id AND m.channel_id = s.channel_id OFFSET 0) m "
+    "WHERE s.organization_id = %(org)s AND s.first_day <= %(first)s "
+    "AND s.last_day >= %(first)s{conditions} "
+    f"ORDER BY {NAMES_IN_ORDER} LIMIT %(limit)s OFFSET %(skip)s"
+)
+DAYS_READ_WHOLE = (
+    f"{LISTED_COLUMNS}FROM measurements_measurement m CROSS JOIN LATERAL ("  # noqa: S608
+    "SELECT * FROM measurements_campaignchannel s "
+    "WHERE s.campaign_id = m.campaign_id AND s.channel_id = m.channel_id OFFSET 0) s "
+    "WHERE m.organization_id = %(org)s AND m.date BETWEEN %(first)s AND %(last)s{conditions} "
+    f"ORDER BY m.date, {NAMES_IN_ORDER} LIMIT %(limit)s OFFSET %(skip)s"
+)
+PASSING_COST_IN_LOOKUPS = 0.15
+"""What the walk pays to pass a pair that has no measurements on the day (its days tell)."""
+READING_COST_IN_LOOKUPS = 1.75
+"""What reading a day's row, looking its names up and sorting it costs, in look-ups of the
+walk. A day is walked when the walk would cost less than reading it whole."""
+
+
+@dataclass
+class DaysRead:
+    """One query of a page: one day walked, or consecutive days read whole."""
+
+    sql: str
+    first: datetime.date
+    last: datetime.date
+    skip: int
+    names_after: tuple | None
 
 
 @dataclass(frozen=True)
 class MeasurementDays:
-    """The measurement list of PostgreSQL, read one day at a time in the documented order.
+    """The measurement list of PostgreSQL, read a day at a time in the documented order.
 
     The daily summary says which days have matching rows, and how many. A dense day is read
-    by walking the campaign-channel pairs in name order and looking each pair's row up, so
-    a page reads about the rows it returns; a sparse day (whose rows are few beside the
-    pairs the walk would try) is read whole and sorted, which is cheap because it is small.
-    Pages are sliced like a QuerySet; ``after`` continues after a cursor's row.
+    by walking the campaign-channel pairs in name order (an index) and looking each pair's
+    row up, so a page reads about the rows it returns; sparse days, whose rows are few
+    beside the pairs a walk would try, are read whole and sorted, a run of them in one
+    query. Pages are sliced like a QuerySet; ``after`` continues after a cursor's row.
     """
 
     organization: Organization
@@ -239,94 +279,93 @@ class MeasurementDays:
     after_row: tuple | None = None
     order: tuple[str, ...] = MEASUREMENT_ORDER
 
-    def after(self, values: list) -> MeasurementDays:
+    def after(self, values: list[str]) -> MeasurementDays:
         try:
-            day = datetime.date.fromisoformat(str(values[0]))
+            day = datetime.date.fromisoformat(values[0])
         except ValueError as error:
             raise InvalidFilterError(NOT_OUR_CURSOR) from error
-        names = tuple(str(value) for value in values[1:])
         first_day = max(day, self.first_day) if self.first_day else day
-        return replace(self, first_day=first_day, after_row=(day, *names))
+        return replace(self, first_day=first_day, after_row=(day, *values[1:]))
 
     def __getitem__(self, window: slice) -> list[dict]:
         skip, wanted = window.start or 0, window.stop - (window.start or 0)
         rows: list[dict] = []
-        for day, day_rows in self._days():
+        for read in self._plan(skip, wanted):
             if len(rows) >= wanted:
                 break
-            names_after = (
-                self.after_row[1:] if self.after_row and self.after_row[0] == day else None
-            )
-            if names_after is None and skip >= day_rows:
-                skip -= day_rows
-                continue
-            rows += self._day(day, day_rows, names_after, skip, wanted - len(rows))
-            skip = 0
+            rows += self._run(read, wanted - len(rows))
         return rows
 
-    def _days(self) -> Iterator[tuple[datetime.date, int]]:
-        """The days with matching rows from ``first_day`` on, with their row counts, read
-        from the daily summary a few days at a time, then more as a page needs them."""
-        summaries = summary_reads(organization=self.organization, filters=self.filters)
-        if summaries is None:
-            raise TypeError("a campaign filter is read through the campaign index")
-        day, end, batch = self.first_day or self.filters.start_date, self.filters.end_date, 2
-        while True:
-            days = DailyConversions.objects.filter(summaries.matching)
-            if day:
-                days = days.filter(date__gte=day)
-            if end:
-                days = days.filter(date__lte=end)
-            found = list(
-                days.values_list("date").annotate(Sum("measurements")).order_by("date")[:batch]
-            )
-            yield from found
-            if len(found) < batch:
-                return
-            day, batch = found[-1][0] + ONE_DAY, batch * 4
-
-    def _day(
-        self,
-        day: datetime.date,
-        day_rows: int,
-        names_after: tuple | None,
-        skip: int,
-        limit: int,
-    ) -> list[dict]:
+    def _plan(self, skip: int, wanted: int) -> list[DaysRead]:
+        """The queries that read rows ``skip`` to ``skip + wanted`` of the list."""
         pairs = campaign_channel_count(organization=self.organization, filters=self.filters)
-        lookups = (skip + limit) * pairs / max(day_rows, 1)
-        if lookups > SORT_COST_IN_LOOKUPS * day_rows:
-            rows = measurement_list(organization=self.organization, filters=self.filters)
-            rows = rows.filter(date=day)
-            if names_after:
-                rows = rows.filter(rows_after(LIST_NAMES, names_after))
-            return list(rows[skip : skip + limit])
-        return self._walk(day, names_after, skip, limit)
+        plan: list[DaysRead] = []
+        for day, day_rows in self._days(skip + wanted):
+            names_after = None
+            if self.after_row and self.after_row[0] == day:
+                names_after = self.after_row[1:]
+            elif skip >= day_rows:
+                skip -= day_rows
+                continue
+            rows_walked = skip + min(wanted, day_rows)
+            pairs_passed = rows_walked * pairs / day_rows
+            walk_cost = rows_walked + PASSING_COST_IN_LOOKUPS * pairs_passed
+            if walk_cost <= READING_COST_IN_LOOKUPS * day_rows:
+                plan.append(DaysRead(DAY_WALK, day, day, skip, names_after))
+            elif (
+                plan
+                and plan[-1].sql == DAYS_READ_WHOLE
+                and not (plan[-1].names_after or names_after)
+            ):
+                plan[-1].last = day
+            else:
+                plan.append(DaysRead(DAYS_READ_WHOLE, day, day, skip, names_after))
+            # The rows after a cursor in its day are not counted: the next days are planned
+            # too, and read only if the page is not full.
+            wanted -= 0 if names_after else day_rows - skip
+            skip = 0
+            if wanted <= 0:
+                break
+        return plan
 
-    def _walk(
-        self, day: datetime.date, names_after: tuple | None, skip: int, limit: int
-    ) -> list[dict]:
+    def _days(self, rows_wanted: int) -> Iterator[tuple[datetime.date, int]]:
+        """The days with matching rows from ``first_day`` on, with their row counts: the
+        weeks that hold about ``rows_wanted`` rows in one read of the daily summary, then
+        more as the page needs them."""
+        periods = measurement_periods(organization=self.organization, filters=self.filters)
+        if self.first_day:
+            periods = [period for period in periods if period[1] >= self.first_day]
+        if self.filters.campaigns:
+            raise TypeError("a campaign filter is read through the campaign index")
+        while periods:
+            taken = covered = 0
+            while taken < len(periods) and (covered < rows_wanted or not taken):
+                covered += periods[taken][2]
+                taken += 1
+            first = max(periods[0][0], self.first_day or periods[0][0])
+            yield from _days_with_rows(
+                self.organization, self.filters, first, periods[taken - 1][1]
+            )
+            periods = periods[taken:]
+
+    def _run(self, read: DaysRead, limit: int) -> list[dict]:
         conditions = ""
         parameters: dict[str, Any] = {
             "org": self.organization.pk,
-            "day": day,
+            "first": read.first,
+            "last": read.last,
             "limit": limit,
-            "skip": skip,
+            "skip": read.skip,
         }
         for name, column in CAMPAIGN_CHANNEL_NAME_COLUMNS.items():
             if getattr(self.filters, name):
                 conditions += f" AND s.{column} = ANY(%({name})s)"
                 parameters[name] = list(getattr(self.filters, name))
-        if names_after:
-            conditions += (
-                " AND (s.product_name, s.campaign_type, s.campaign_name, s.channel_name) "
-                "> (%(product)s, %(type)s, %(campaign)s, %(channel)s)"
-            )
-            parameters.update(
-                zip(("product", "type", "campaign", "channel"), names_after, strict=True)
-            )
+        if read.names_after:
+            conditions += f" AND ({NAMES_IN_ORDER}) > (%(a1)s, %(a2)s, %(a3)s, %(a4)s)"
+            parameters.update(zip(("a1", "a2", "a3", "a4"), read.names_after, strict=True))
         with connection.cursor() as cursor:
-            cursor.execute(DAY_WALK.format(conditions=conditions), parameters)
+            cursor.execute(read.sql.format(conditions=conditions), parameters)
             return [
                 {
                     "product_name": product,

@@ -408,30 +408,39 @@ def conversion_summaries_refresh(
 
 CAMPAIGN_CHANNEL_COLUMNS = (
     "INSERT INTO measurements_campaignchannel (organization_id, campaign_id, channel_id, "
-    "product_name, campaign_type, campaign_name, channel_name) "
+    "product_name, campaign_type, campaign_name, channel_name, first_day, last_day) "
 )
-ADD_CAMPAIGN_CHANNELS = (
+LIST_CAMPAIGN_CHANNELS = (
     f"{CAMPAIGN_CHANNEL_COLUMNS}"  # noqa: S608 - constant SQL fragments
-    "SELECT DISTINCT m.organization_id, m.campaign_id, m.channel_id, p.name, c.campaign_type, "
-    "c.name, ch.name FROM measurements_measurement m "
+    "SELECT m.organization_id, m.campaign_id, m.channel_id, p.name, c.campaign_type, c.name, "
+    "ch.name, MIN(m.date), MAX(m.date) FROM measurements_measurement m "
     "JOIN measurements_campaign c ON c.id = m.campaign_id "
     "JOIN measurements_product p ON p.id = c.product_id "
-    "JOIN measurements_channel ch ON ch.id = m.channel_id "
-    "WHERE m.organization_id = %s ON CONFLICT (campaign_id, channel_id) DO NOTHING"
+    "JOIN measurements_channel ch ON ch.id = m.channel_id WHERE m.organization_id = %s "
+    "GROUP BY m.organization_id, m.campaign_id, m.channel_id, p.name, c.campaign_type, c.name, "
+    "ch.name ON CONFLICT (campaign_id, channel_id) DO UPDATE "
+    "SET first_day = excluded.first_day, last_day = excluded.last_day"
 )
 ADD_IMPORTED_CAMPAIGN_CHANNELS = (
     f"{CAMPAIGN_CHANNEL_COLUMNS}"  # noqa: S608 - constant SQL fragments
     "SELECT %(org)s, k.campaign_id, k.channel_id, n.product, n.campaign_type, n.campaign, "
-    "n.channel FROM import_keys k JOIN import_series n ON n.series = k.series "
-    "WHERE true ON CONFLICT (campaign_id, channel_id) DO NOTHING"
+    "n.channel, d.first_day, d.last_day FROM (SELECT series, MIN(date) AS first_day, "
+    "MAX(date) AS last_day FROM import_staging GROUP BY series) d "
+    "JOIN import_keys k ON k.series = d.series JOIN import_series n ON n.series = d.series "
+    "WHERE true ON CONFLICT (campaign_id, channel_id) DO UPDATE SET "
+    "first_day = CASE WHEN excluded.first_day < measurements_campaignchannel.first_day "
+    "THEN excluded.first_day ELSE measurements_campaignchannel.first_day END, "
+    "last_day = CASE WHEN excluded.last_day > measurements_campaignchannel.last_day "
+    "THEN excluded.last_day ELSE measurements_campaignchannel.last_day END"
 )
 
 
 def campaign_channels_refresh(*, organization_id: int) -> None:
-    """List every campaign-channel pair that the organisation has measurements of (see
-    ``CampaignChannel``); the import adds the pairs of its file itself, from the file's keys."""
+    """List every campaign-channel pair that the organisation has measurements of, with the
+    exact days of its first and last (see ``CampaignChannel``). The import keeps the list
+    itself: it adds its file's pairs, and widens their days to the file's."""
     with connection.cursor() as cursor:
-        cursor.execute(ADD_CAMPAIGN_CHANNELS, [organization_id])
+        cursor.execute(LIST_CAMPAIGN_CHANNELS, [organization_id])
 
 
 def _changed_days(cursor: Any, org: dict[str, Any], replace: bool) -> list[DayRange]:
