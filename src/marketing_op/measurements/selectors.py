@@ -145,56 +145,44 @@ def summary_reads(
 SEEK_FROM_OFFSET = 1_000
 
 
-def measurement_periods(
+def measurement_days(
     *, organization: Organization, filters: MeasurementFilters
-) -> list[tuple[datetime.date, datetime.date, int]]:
-    """(first day, last day, matching rows) of every week with matching measurements, and
-    of every day of the weeks that the date range cuts, first to last; from the summaries,
-    once per data version. Empty when the filters name campaigns."""
-    summaries = summary_reads(organization=organization, filters=filters)
-    if summaries is None:
+) -> list[tuple[int, int]]:
+    """(day as an ordinal, matching rows) of every day with matching measurements, first to
+    last: one read of the daily summary, once per data version. Empty when the filters name
+    campaigns, which the summaries do not keep."""
+    if filters.campaigns:
         return []
 
-    def periods() -> list:
-        weeks = summaries.weekly.values_list("week").annotate(Sum("measurements"))
-        days = summaries.daily.values_list("date").annotate(Sum("measurements"))
-        found = [(week, week + ONE_WEEK - ONE_DAY, rows) for week, rows in weeks]
-        found += [(day, day, rows) for day, rows in days]
-        return sorted(found)
+    def days() -> list[tuple[int, int]]:
+        matching = Q(organization=organization) & filters.names_q(SUMMARY_NAME_FIELDS)
+        if filters.start_date:
+            matching &= Q(date__gte=filters.start_date)
+        if filters.end_date:
+            matching &= Q(date__lte=filters.end_date)
+        summed = DailyConversions.objects.filter(matching).values_list("date")
+        return [
+            (day.toordinal(), rows)
+            for day, rows in summed.annotate(Sum("measurements")).order_by("date")
+        ]
 
-    return _once_per_data_version(_per_data_version(organization, "periods", filters), periods)
-
-
-def _days_with_rows(
-    organization: Organization,
-    filters: MeasurementFilters,
-    first: datetime.date,
-    last: datetime.date,
-) -> list[tuple[datetime.date, int]]:
-    """(day, matching rows) of the days from ``first`` to ``last`` that have any."""
-    matching = Q(organization=organization) & filters.names_q(SUMMARY_NAME_FIELDS)
-    days = DailyConversions.objects.filter(matching, date__range=(first, last))
-    return list(days.values_list("date").annotate(Sum("measurements")).order_by("date"))
+    return _once_per_data_version(_per_data_version(organization, "days", filters), days)
 
 
 def measurement_seek(
     *, organization: Organization, filters: MeasurementFilters, offset: int
 ) -> tuple[datetime.date | None, int]:
     """Where a page deep in the measurements starts: the first date to read, and how many
-    matching rows lie before it. Counted from the summaries (the weeks, then the days of
-    one week), so that ``offset`` skips whole days without reading them; (None, 0) when
-    the page is near the start or the filters name campaigns."""
+    matching rows lie before it, counted from the rows per day, so that ``offset`` skips
+    whole days without reading them; (None, 0) when the page is near the start or the
+    filters name campaigns."""
     if offset < SEEK_FROM_OFFSET:
         return None, 0
     before = 0
-    for first, last, rows in measurement_periods(organization=organization, filters=filters):
-        if before + rows <= offset:
-            before += rows
-            continue
-        for day, day_rows in _days_with_rows(organization, filters, first, last):
-            if before + day_rows > offset:
-                return day, before
-            before += day_rows
+    for ordinal, rows in measurement_days(organization=organization, filters=filters):
+        if before + rows > offset:
+            return datetime.date.fromordinal(ordinal), before
+        before += rows
     return None, 0
 
 
@@ -300,7 +288,7 @@ class MeasurementDays:
         """The queries that read rows ``skip`` to ``skip + wanted`` of the list."""
         pairs = campaign_channel_count(organization=self.organization, filters=self.filters)
         plan: list[DaysRead] = []
-        for day, day_rows in self._days(skip + wanted):
+        for day, day_rows in self._days():
             names_after = None
             if self.after_row and self.after_row[0] == day:
                 names_after = self.after_row[1:]
@@ -328,25 +316,14 @@ class MeasurementDays:
                 break
         return plan
 
-    def _days(self, rows_wanted: int) -> Iterator[tuple[datetime.date, int]]:
-        """The days with matching rows from ``first_day`` on, with their row counts: the
-        weeks that hold about ``rows_wanted`` rows in one read of the daily summary, then
-        more as the page needs them."""
-        periods = measurement_periods(organization=self.organization, filters=self.filters)
-        if self.first_day:
-            periods = [period for period in periods if period[1] >= self.first_day]
+    def _days(self) -> Iterator[tuple[datetime.date, int]]:
+        """The days with matching rows from ``first_day`` on, with their row counts."""
         if self.filters.campaigns:
             raise TypeError("a campaign filter is read through the campaign index")
-        while periods:
-            taken = covered = 0
-            while taken < len(periods) and (covered < rows_wanted or not taken):
-                covered += periods[taken][2]
-                taken += 1
-            first = max(periods[0][0], self.first_day or periods[0][0])
-            yield from _days_with_rows(
-                self.organization, self.filters, first, periods[taken - 1][1]
-            )
-            periods = periods[taken:]
+        first = self.first_day.toordinal() if self.first_day else 0
+        for ordinal, rows in measurement_days(organization=self.organization, filters=self.filters):
+            if ordinal >= first:
+                yield datetime.date.fromordinal(ordinal), rows
 
     def _run(self, read: DaysRead, limit: int) -> list[dict]:
         conditions = ""
