@@ -401,3 +401,29 @@ def test_a_page_read_day_by_day_is_the_page_of_the_sorted_rows(
         after = selectors.MeasurementDays(organization=organization, filters=filters).after(cursor)
         next_page = after[0:page_size]
         assert keys_of(next_page) == ordered[cursor_row + 1 : cursor_row + 1 + page_size]
+
+
+@read_settings
+@given(filters=filter_sets, offset=st.integers(min_value=0, max_value=80))
+def test_a_weekly_page_summed_over_its_own_weeks_is_the_page_of_all_weeks(
+    organization, stored_rows, monkeypatch, filters, offset
+):
+    monkeypatch.setattr(selectors, "MAX_PAGE_SIZE", 5)
+    every_week = list(
+        selectors.channel_weekly_sales_list(organization=organization, filters=filters)
+    )
+
+    page_weeks, before = selectors.channel_weekly_sales_from_offset(
+        organization=organization, filters=filters, offset=offset
+    )
+    page = list(page_weeks[offset - before : offset - before + 6])
+
+    expected = every_week[offset : offset + 6]
+    assert [(w["week_start"], w["channel_name"]) for w in page] == [
+        (w["week_start"], w["channel_name"]) for w in expected
+    ]
+    # The same conversions, summed in another order: equal but for the last bits.
+    assert [w["sales"] for w in page] == pytest.approx([w["sales"] for w in expected], rel=1e-12)
+    assert selectors.channel_weekly_sales_count(organization=organization, filters=filters) == len(
+        every_week
+    )

@@ -152,6 +152,7 @@ def channel_weekly_sales_list(
         page,
         ChannelWeeklySalesPage,
         selectors.channel_weekly_sales_count,
+        seeker=selectors.channel_weekly_sales_from_offset,
     )
 
 

@@ -15,7 +15,7 @@ from django.db.models.functions import Cast, Coalesce, TruncWeek
 from marketing_op.accounts.models import Organization
 from marketing_op.core.caching import data_cache_key
 from marketing_op.core.exceptions import InvalidFilterError
-from marketing_op.core.pagination import NOT_OUR_CURSOR
+from marketing_op.core.pagination import MAX_PAGE_SIZE, NOT_OUR_CURSOR
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.models import (
     Campaign,
@@ -78,7 +78,7 @@ def measurement_count(*, organization: Organization, filters: MeasurementFilters
             return measurement_base(organization=organization, filters=filters).count()
         return sum(
             part.aggregate(count=Coalesce(Sum("measurements"), 0))["count"]
-            for part in (summaries.weekly, summaries.daily)
+            for part in summaries.parts
         )
 
     filters.check_date_range()
@@ -110,6 +110,11 @@ class SummaryReads:
     matching: Q
     """The filters other than dates, as a condition on summary rows."""
 
+    @property
+    def parts(self) -> list[QuerySet]:
+        """The weekly and the daily rows, leaving out a part that the dates leave empty."""
+        return [part for part in (self.weekly, self.daily) if not part.query.is_empty()]
+
 
 def summary_reads(
     *, organization: Organization, filters: MeasurementFilters
@@ -135,9 +140,11 @@ def summary_reads(
             whole_weeks &= Q(week__lte=last_monday)
             if end >= last_monday + ONE_WEEK:
                 cut_days |= Q(date__range=(last_monday + ONE_WEEK, end))
+    weekly = WeeklyConversions.objects.filter(condition & whole_weeks)
+    daily = DailyConversions.objects.filter(condition & cut_days)
     return SummaryReads(
-        weekly=WeeklyConversions.objects.filter(condition & whole_weeks),
-        daily=DailyConversions.objects.filter(condition & cut_days),
+        weekly=weekly.none() if whole_weeks == Q(pk__in=[]) else weekly,
+        daily=daily.none() if cut_days == Q(pk__in=[]) else daily,
         matching=condition,
     )
 
@@ -372,7 +379,7 @@ def _channel_conversions(*, organization: Organization, filters: MeasurementFilt
     """Summed conversions per channel name of the rows that match."""
     summaries = summary_reads(organization=organization, filters=filters)
     parts = (
-        [summaries.weekly, summaries.daily]
+        summaries.parts
         if summaries
         else [measurement_base(organization=organization, filters=filters)]
     )
@@ -419,25 +426,71 @@ def channel_weekly_sales_list(
             .annotate(sales=Sum("conversions"))
             .order_by("week_start", "channel_name")
         )
-    whole_weeks = (
-        summaries.weekly.annotate(week_start=F("week"))
+    weeks = [
+        part.annotate(
+            week_start=F("week")
+            if part.model is WeeklyConversions
+            # Weeks that the date range cuts, summed from their days.
+            else Cast(TruncWeek("date"), DateField())
+        )
         .values("week_start", channel_name=F("channel__name"))
         .annotate(sales=Sum("conversions"))
-    )
-    cut_weeks = (
-        summaries.daily.annotate(week_start=Cast(TruncWeek("date"), DateField()))
-        .values("week_start", channel_name=F("channel__name"))
-        .annotate(sales=Sum("conversions"))
-    )
-    return whole_weeks.union(cut_weeks, all=True).order_by("week_start", "channel_name")
+        for part in summaries.parts or [summaries.weekly]
+    ]
+    every_week = weeks[0].union(*weeks[1:], all=True) if len(weeks) > 1 else weeks[0]
+    return every_week.order_by("week_start", "channel_name")
+
+
+def channel_weekly_sales_weeks(
+    *, organization: Organization, filters: MeasurementFilters
+) -> list[tuple[int, int]]:
+    """(Monday as an ordinal, channels) of every week of the weekly sales, first to last:
+    how many rows each week gives, once per data version."""
+
+    def weeks() -> list[tuple[int, int]]:
+        rows = channel_weekly_sales_list(organization=organization, filters=filters)
+        channels: dict[int, int] = {}
+        for row in rows:
+            monday = row["week_start"].toordinal()
+            channels[monday] = channels.get(monday, 0) + 1
+        return sorted(channels.items())
+
+    return _once_per_data_version(_per_data_version(organization, "weeks", filters), weeks)
 
 
 def channel_weekly_sales_count(*, organization: Organization, filters: MeasurementFilters) -> int:
-    """How many (week, channel) rows the weekly sales have, once per data version."""
-    return _once_per_data_version(
-        _per_data_version(organization, "weekly-count", filters),
-        lambda: channel_weekly_sales_list(organization=organization, filters=filters).count(),
+    """How many (week, channel) rows the weekly sales have."""
+    weeks = channel_weekly_sales_weeks(organization=organization, filters=filters)
+    return sum(channels for _, channels in weeks)
+
+
+def channel_weekly_sales_from_offset(
+    *, organization: Organization, filters: MeasurementFilters, offset: int
+) -> tuple[QuerySet, int]:
+    """The weekly sales of the weeks that hold rows ``offset`` to ``offset`` + the largest
+    page, and how many rows lie before those weeks: the rows per week say which weeks a
+    page needs, so that a page sums its own weeks only."""
+    weeks = channel_weekly_sales_weeks(organization=organization, filters=filters)
+    first, before = 0, 0
+    while first < len(weeks) and before + weeks[first][1] <= offset:
+        before += weeks[first][1]
+        first += 1
+    if first == len(weeks):
+        return channel_weekly_sales_list(organization=organization, filters=filters), 0
+    last, covered = first, before + weeks[first][1]
+    while last + 1 < len(weeks) and covered <= offset + MAX_PAGE_SIZE:
+        last += 1
+        covered += weeks[last][1]
+    first_monday = datetime.date.fromordinal(weeks[first][0])
+    last_sunday = datetime.date.fromordinal(weeks[last][0]) + ONE_WEEK - ONE_DAY
+    start, end = filters.start_date, filters.end_date
+    page_weeks = filters.model_copy(
+        update={
+            "start_date": max(start, first_monday) if start else first_monday,
+            "end_date": min(end, last_sunday) if end else last_sunday,
+        }
     )
+    return channel_weekly_sales_list(organization=organization, filters=page_weeks), before
 
 
 @dataclass(frozen=True)
