@@ -7,6 +7,7 @@ import pytest
 
 from marketing_op.accounts.models import Organization, User
 from marketing_op.accounts.services import token_issue
+from marketing_op.measurements import services
 from tests.contract import ContractClient
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -66,3 +67,13 @@ def _own_cache_counters(settings: Any, tmp_path_factory: Any) -> Any:
 def _fast_password_hashing(settings: Any) -> None:
     """The production hasher is slow on purpose; tests only need a real hash."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(params=["whole file", "chunks of 3 rows"])
+def import_chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Imports as they come (small files are one chunk), or read and inserted three rows at
+    a time, so that the early inserts of later chunks (see ``EarlyInserts``) are tested."""
+    if request.param == "chunks of 3 rows":
+        monkeypatch.setattr(services, "EARLY_INSERT_ROWS", 3)
+        monkeypatch.setattr(services, "BATCH_ROWS", 2)
+    return str(request.param)

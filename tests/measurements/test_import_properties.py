@@ -90,7 +90,7 @@ def fresh_auth() -> dict[str, str]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(file_rows=files)
-def test_any_valid_file_round_trips_exactly_through_the_api(file_rows):
+def test_any_valid_file_round_trips_exactly_through_the_api(import_chunks, file_rows):
     client = Client()
     auth = fresh_auth()
 
@@ -129,7 +129,9 @@ bad_lines = st.sampled_from(
     position=st.integers(min_value=0, max_value=30),
     duplicate=st.booleans(),
 )
-def test_any_file_with_one_bad_line_changes_nothing(file_rows, bad, position, duplicate):
+def test_any_file_with_one_bad_line_changes_nothing(
+    import_chunks, file_rows, bad, position, duplicate
+):
     client = Client()
     auth = fresh_auth()
     client.post(URL, data=as_csv(file_rows[:3]), content_type="text/csv", **auth)

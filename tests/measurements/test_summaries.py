@@ -207,13 +207,42 @@ imports = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(batches=imports)
-def test_any_sequence_of_imports_keeps_the_summaries_exact(organization, batches):
-    for model in (Measurement, DailyConversions, WeeklyConversions):
+def test_any_sequence_of_imports_keeps_the_data_and_the_summaries_exact(
+    organization, import_chunks, batches
+):
+    for model in (Measurement, DailyConversions, WeeklyConversions, CampaignChannel):
         model.objects.filter(organization=organization).delete()
+    expected: dict[tuple[Any, ...], float] = {}
     for batch, replace in batches:
-        import_rows(organization, batch, replace=replace)
+        before = dict(expected)
+        if replace:
+            first, last = min(r.date for r in batch), max(r.date for r in batch)
+            expected = {
+                key: value for key, value in expected.items() if not first <= key[4] <= last
+            }
+        expected.update({r[:5]: r.conversions for r in batch})
+
+        summary = import_rows(organization, batch, replace=replace)
+
+        assert stored_rows_of(organization) == expected
+        assert summary.inserted == sum(1 for r in batch if r[:5] not in before)
+        assert summary.updated == sum(
+            1 for r in batch if r[:5] in before and before[r[:5]] != r.conversions
+        )
         assert_summaries_match_measurements(organization)
         assert_every_measured_pair_is_listed(organization)
+
+
+def stored_rows_of(organization: Any) -> dict[tuple[Any, ...], float]:
+    stored = Measurement.objects.filter(organization=organization).values_list(
+        "campaign__product__name",
+        "campaign__campaign_type",
+        "campaign__name",
+        "channel__name",
+        "date",
+        "conversions",
+    )
+    return {row[:5]: row[5] for row in stored}
 
 
 # --- reads through the summaries answer what the raw rows answer --------------------------------

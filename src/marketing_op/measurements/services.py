@@ -11,6 +11,8 @@ upserts every row in one statement that also counts what it inserted and updated
 from __future__ import annotations
 
 import datetime
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -18,12 +20,13 @@ from typing import IO, Any
 
 import orjson
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Max, Min
 from psycopg.copy import QueuedLibpqWriter
 
 from marketing_op.accounts.models import Organization, User
 from marketing_op.accounts.services import organization_data_changed
 from marketing_op.core.exceptions import ApplicationError, PayloadTooLarge, RejectedInputError
-from marketing_op.measurements.models import ImportRecord, week_start
+from marketing_op.measurements.models import DailyConversions, ImportRecord, week_start
 from marketing_op.measurements.rows import (
     MAX_REPORTED_PROBLEMS,
     ContentTooLarge,
@@ -39,6 +42,9 @@ from marketing_op.measurements.rows import (
 from marketing_op.measurements.selectors import import_record_get_by_key
 
 BATCH_ROWS = 5_000
+EARLY_INSERT_ROWS = 100_000
+"""Rows of a chunk that PostgreSQL stages, and may insert, while the next is read."""
+QUEUED_BATCHES = 2 * EARLY_INSERT_ROWS // BATCH_ROWS
 STAGING = "import_staging"
 IMPORT_WORK_MEM = "256MB"
 ANALYZE_FROM_ROWS = 50_000
@@ -103,24 +109,9 @@ def _create_staging(cursor: Any) -> None:
 
 
 def _load_staging(lines: Iterator[str], problems: ProblemLog) -> None:
-    """The lines into the staging table (COPY on PostgreSQL, batched inserts elsewhere) until
-    the first problem; after it the lines are still read, for the problem report, not stored."""
+    """The lines into the staging table with batched inserts (SQLite) until the first
+    problem; after it the lines are still read, for the problem report, not stored."""
     batch: list[str] = []
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            copy_sql = f"COPY {STAGING} (line, series, date, conversions) FROM STDIN"
-            # A worker thread sends the data while this one reads and checks the next lines.
-            writer = QueuedLibpqWriter(cursor.cursor)
-            with cursor.cursor.copy(copy_sql, writer=writer) as copy:
-                for text in lines:
-                    batch.append(text)
-                    if len(batch) >= BATCH_ROWS:
-                        if not problems:
-                            copy.write("".join(batch))
-                        batch.clear()
-                if batch and not problems:
-                    copy.write("".join(batch))
-        return
     insert = "INSERT INTO import_staging (line, series, date, conversions) VALUES (%s, %s, %s, %s)"
     with connection.cursor() as cursor:
         for text in lines:
@@ -131,6 +122,90 @@ def _load_staging(lines: Iterator[str], problems: ProblemLog) -> None:
                 batch.clear()
         if batch and not problems:
             cursor.executemany(insert, _split(batch))
+
+
+@dataclass
+class LineBatch:
+    text: str
+    rows: int
+    last_line: int
+    series: int
+    """How many series the checker knew when the batch was read: all that it names."""
+
+
+def _read_batches(
+    lines: Iterator[str], checker: RowChecker, batches: queue.Queue, stop: threading.Event
+) -> None:
+    """Read and check the lines in a thread of their own, in batches, so that the database
+    works on the rows read so far while the rest are read; ends with None (or the error)."""
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        batch: list[str] = []
+        for text in lines:
+            batch.append(text)
+            if len(batch) >= BATCH_ROWS:
+                if not put(_line_batch(batch, checker)):
+                    return
+                batch = []
+        if batch and not put(_line_batch(batch, checker)):
+            return
+        put(None)
+    except BaseException as error:  # handed to the importing thread, which raises it
+        put(error)
+
+
+def _line_batch(batch: list[str], checker: RowChecker) -> LineBatch:
+    last = batch[-1]
+    return LineBatch("".join(batch), len(batch), int(last[: last.index("\t")]), len(checker.series))
+
+
+def _load_staging_postgresql(
+    lines: Iterator[str], checker: RowChecker, early: EarlyInserts | None
+) -> None:
+    """The lines into the staging table with ``COPY``, a chunk at a time, while a thread
+    reads and checks the next ones; after each chunk, ``early`` may insert it. After the
+    first problem the lines are still read, for the problem report, not stored."""
+    batches: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES)
+    stop = threading.Event()
+    reader = threading.Thread(
+        target=_read_batches, args=(lines, checker, batches, stop), name="import-reader"
+    )
+    reader.start()
+    copy_sql = f"COPY {STAGING} (line, series, date, conversions) FROM STDIN"
+    try:
+        with connection.cursor() as cursor:
+            finished = False
+            while not finished:
+                chunk: LineBatch | None = None
+                # A worker thread sends the data while this one waits for the next batch.
+                writer = QueuedLibpqWriter(cursor.cursor)
+                with cursor.cursor.copy(copy_sql, writer=writer) as copy:
+                    rows = 0
+                    while rows < EARLY_INSERT_ROWS:
+                        item = batches.get()
+                        if item is None:
+                            finished = True
+                            break
+                        if isinstance(item, BaseException):
+                            raise item
+                        if not checker.problems:
+                            copy.write(item.text)
+                            rows += item.rows
+                            chunk = item
+                if early is not None and chunk is not None and not checker.problems:
+                    early.insert(cursor, chunk)
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _split(batch: list[str]) -> list[tuple[int, int, str, float]]:
@@ -165,52 +240,71 @@ def _check_duplicates(cursor: Any, checker: RowChecker) -> None:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def _create_names(cursor: Any, checker: RowChecker, org: dict[str, Any]) -> None:
-    """The file's products, channels and campaigns that the organisation lacks, and the map
-    from the file's series keys to campaign and channel ids (``import_keys``)."""
-    cursor.execute("DROP TABLE IF EXISTS import_series")
-    cursor.execute(
-        "CREATE TEMPORARY TABLE import_series (series integer PRIMARY KEY, product text "
-        "NOT NULL, campaign_type text NOT NULL, campaign text NOT NULL, channel text NOT NULL)"
-    )
-    cursor.executemany(
-        "INSERT INTO import_series VALUES (%s, %s, %s, %s, %s)",
-        [(key, *names) for key, names in enumerate(checker.series)],
-    )
+def _add_names(
+    cursor: Any, checker: RowChecker, org: dict[str, Any], first: int, last: int
+) -> None:
+    """The products, channels and campaigns of the file's series ``first`` to ``last`` that
+    the organisation lacks, and the map from those series keys to campaign and channel ids
+    (``import_keys``)."""
+    if first == 0:
+        cursor.execute("DROP TABLE IF EXISTS import_series")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE import_series (series integer PRIMARY KEY, product text "
+            "NOT NULL, campaign_type text NOT NULL, campaign text NOT NULL, channel text NOT NULL)"
+        )
+        cursor.execute("DROP TABLE IF EXISTS import_keys")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE import_keys (series integer PRIMARY KEY, "
+            "campaign_id bigint NOT NULL, channel_id bigint NOT NULL)"
+        )
+    if last <= first:
+        return
+    new_series = [(key, *checker.series[key]) for key in range(first, last)]
+    if connection.vendor == "postgresql":
+        # One statement for all of them: executemany would send one per series.
+        cursor.execute(
+            "INSERT INTO import_series SELECT * FROM unnest("
+            "%s::integer[], %s::text[], %s::text[], %s::text[], %s::text[])",
+            [list(column) for column in zip(*new_series, strict=True)],
+        )
+    else:
+        cursor.executemany("INSERT INTO import_series VALUES (%s, %s, %s, %s, %s)", new_series)
+    names = {**org, "first": first}
     cursor.execute(
         "INSERT INTO measurements_product (organization_id, name) "
-        "SELECT DISTINCT %(org)s, product FROM import_series WHERE true "
+        "SELECT DISTINCT %(org)s, product FROM import_series WHERE series >= %(first)s "
         "ON CONFLICT (organization_id, name) DO NOTHING",
-        org,
+        names,
     )
     cursor.execute(
         "INSERT INTO measurements_channel (organization_id, name) "
-        "SELECT DISTINCT %(org)s, channel FROM import_series WHERE true "
+        "SELECT DISTINCT %(org)s, channel FROM import_series WHERE series >= %(first)s "
         "ON CONFLICT (organization_id, name) DO NOTHING",
-        org,
+        names,
     )
     cursor.execute(
         "INSERT INTO measurements_campaign (organization_id, product_id, campaign_type, name) "
         "SELECT DISTINCT %(org)s, p.id, n.campaign_type, n.campaign FROM import_series n "
         "JOIN measurements_product p ON p.organization_id = %(org)s AND p.name = n.product "
-        "WHERE true ON CONFLICT (organization_id, product_id, campaign_type, name) DO NOTHING",
-        org,
+        "WHERE n.series >= %(first)s "
+        "ON CONFLICT (organization_id, product_id, campaign_type, name) DO NOTHING",
+        names,
     )
-    cursor.execute("DROP TABLE IF EXISTS import_keys")
     cursor.execute(
-        "CREATE TEMPORARY TABLE import_keys AS "
-        "SELECT n.series, c.id AS campaign_id, ch.id AS channel_id FROM import_series n "
+        "INSERT INTO import_keys (series, campaign_id, channel_id) "
+        "SELECT n.series, c.id, ch.id FROM import_series n "
         "JOIN measurements_product p ON p.organization_id = %(org)s AND p.name = n.product "
         "JOIN measurements_campaign c ON c.organization_id = %(org)s AND c.product_id = p.id "
         "AND c.campaign_type = n.campaign_type AND c.name = n.campaign "
-        "JOIN measurements_channel ch ON ch.organization_id = %(org)s AND ch.name = n.channel",
-        org,
+        "JOIN measurements_channel ch ON ch.organization_id = %(org)s AND ch.name = n.channel "
+        "WHERE n.series >= %(first)s",
+        names,
     )
 
 
 RESOLVED_ROWS = (
     "SELECT k.campaign_id, k.channel_id, s.date, s.conversions "
-    "FROM import_staging s JOIN import_keys k ON k.series = s.series"
+    "FROM import_staging s JOIN import_keys k ON k.series = s.series WHERE s.line > %(after)s"
 )
 
 SAME_DAY = (
@@ -320,6 +414,62 @@ def _skip_row_triggers(cursor: Any, org: dict[str, Any]) -> bool:
     return True
 
 
+class EarlyInserts:
+    """Inserts the rows of new days chunk by chunk while the rest of the file is still read,
+    so that the database writes while the file is parsed.
+
+    Only rows that cannot be updates qualify: not with ``replace``, and only chunks none of
+    whose days the organisation has measurements in. The unique index stops a chunk with a
+    row that the file repeats: the chunk is undone (a savepoint), early inserts stop, and
+    the duplicate check after reading reports the repetition. A file with problems is
+    rejected whole, with the chunks inserted before the problem showed.
+    """
+
+    def __init__(self, checker: RowChecker, organization: Organization) -> None:
+        self.checker = checker
+        self.org: dict[str, Any] = {"org": organization.pk}
+        self.measured = DailyConversions.objects.filter(organization=organization).aggregate(
+            first=Min("date"), last=Max("date")
+        )
+        self.inserted = 0
+        self.after_line = 0
+        """The rows of the lines up to this one are in the measurement table."""
+        self.series = 0
+        """The series whose names are in ``import_keys``."""
+        self.stopped = False
+
+    def insert(self, cursor: Any, chunk: LineBatch) -> None:
+        """Insert the staged rows after ``after_line``, up to the end of ``chunk``."""
+        if self.stopped:
+            return
+        _add_names(cursor, self.checker, self.org, self.series, chunk.series)
+        self.series = chunk.series
+        rows = {**self.org, "after": self.after_line, **self.measured}
+        if self.measured["first"] is not None:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM import_staging WHERE line > %(after)s "
+                "AND date BETWEEN %(first)s AND %(last)s)",
+                rows,
+            )
+            if cursor.fetchone()[0]:
+                self.stopped = True
+                return
+        if not self.inserted:
+            _lock_measurements(cursor)
+        try:
+            with transaction.atomic():
+                skipping = _skip_row_triggers(cursor, rows)
+                cursor.execute(INSERT_ALL, rows)
+                inserted = max(cursor.rowcount, 0)
+                if skipping:
+                    cursor.execute("SET LOCAL session_replication_role = origin")
+        except IntegrityError:
+            self.stopped = True
+            return
+        self.inserted += inserted
+        self.after_line = chunk.last_line
+
+
 # --- summaries ---------------------------------------------------------------------------------
 
 DayRange = tuple[datetime.date, datetime.date]
@@ -389,21 +539,47 @@ def conversion_summaries_refresh(
             if first is None:
                 return
             days = [(_as_date(first), _as_date(last))]  # type: ignore[list-item]
-        week = WEEK_OF_DAY[connection.vendor]
         for first, last in days:
-            monday, sunday = week_start(first), week_start(last) + datetime.timedelta(days=6)
             cursor.execute(
                 "DELETE FROM measurements_dailyconversions "
                 "WHERE organization_id = %s AND date BETWEEN %s AND %s",
                 [organization_id, first, last],
             )
             cursor.execute(REFRESH_DAILY, [organization_id, first, last])
-            cursor.execute(
-                "DELETE FROM measurements_weeklyconversions "
-                "WHERE organization_id = %s AND week BETWEEN %s AND %s",
-                [organization_id, monday, sunday],
-            )
-            cursor.execute(REFRESH_WEEKLY.format(week=week), [organization_id, monday, sunday])
+            _refresh_weeks(cursor, organization_id, first, last)
+
+
+def _refresh_weeks(
+    cursor: Any, organization_id: int, first: datetime.date, last: datetime.date
+) -> None:
+    """Recompute the weekly summaries of the weeks from ``first`` to ``last`` from the daily."""
+    monday, sunday = week_start(first), week_start(last) + datetime.timedelta(days=6)
+    cursor.execute(
+        "DELETE FROM measurements_weeklyconversions "
+        "WHERE organization_id = %s AND week BETWEEN %s AND %s",
+        [organization_id, monday, sunday],
+    )
+    week = WEEK_OF_DAY[connection.vendor]
+    cursor.execute(REFRESH_WEEKLY.format(week=week), [organization_id, monday, sunday])
+
+
+SUMMARISE_NEW_DAYS = (
+    "INSERT INTO measurements_dailyconversions "
+    "(organization_id, date, product_id, campaign_type, channel_id, conversions, measurements) "
+    "SELECT %(org)s, s.date, k.product_id, k.campaign_type, k.channel_id, SUM(s.conversions), "
+    "COUNT(*) FROM import_staging s JOIN (SELECT i.series, c.product_id, c.campaign_type, "
+    "i.channel_id FROM import_keys i JOIN measurements_campaign c ON c.id = i.campaign_id) k "
+    "ON k.series = s.series GROUP BY s.date, k.product_id, k.campaign_type, k.channel_id"
+)
+
+
+def _summarise_new_days(cursor: Any, org: dict[str, Any]) -> None:
+    """The summaries of days that had no measurements before this import, whose rows are
+    therefore exactly the staged ones: summed from the staging table, which is read faster
+    than the rows just written."""
+    cursor.execute(f"ANALYZE {STAGING}")
+    cursor.execute(SUMMARISE_NEW_DAYS, org)
+    _refresh_weeks(cursor, org["org"], org["first"], org["last"])
 
 
 CAMPAIGN_CHANNEL_COLUMNS = (
@@ -474,46 +650,62 @@ def measurement_import(
     """
     problems = problems if problems is not None else ProblemLog()
     checker = RowChecker(problems)
+    early = None
     with transaction.atomic():
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
             _create_staging(cursor)
-        _load_staging(checker.copy_lines(records, progress), problems)
+        lines = checker.copy_lines(records, progress)
+        if connection.vendor == "postgresql":
+            early = None if replace else EarlyInserts(checker, organization)
+            _load_staging_postgresql(lines, checker, early)
+        else:
+            _load_staging(lines, problems)
+        all_inserted_early = early is not None and early.inserted > 0 and not early.stopped
         with connection.cursor() as cursor:
-            if not problems:
+            if not problems and not all_inserted_early:
                 _check_duplicates(cursor, checker)
             if problems:
                 raise ImportRejected(problems)
             cursor.execute("SELECT COUNT(*), MIN(date), MAX(date) FROM import_staging")
             total, first, last = cursor.fetchone()
             first_date, last_date = _as_date(first), _as_date(last)
-            org: dict[str, Any] = {"org": organization.pk, "first": first_date, "last": last_date}
+            org: dict[str, Any] = {
+                "org": organization.pk,
+                "first": first_date,
+                "last": last_date,
+                "after": early.after_line if early else 0,
+            }
             deleted = 0
+            inserted = early.inserted if early else 0
+            updated = 0
             if total:
-                _create_names(cursor, checker, org)
-                if connection.vendor == "postgresql":
-                    cursor.execute(f"ANALYZE {STAGING}")
-                _lock_measurements(cursor)
-                if replace:
-                    cursor.execute(DELETE_OTHERS, org)
-                    deleted = max(cursor.rowcount, 0)
-                skipping = _skip_row_triggers(cursor, org)
-                inserted, updated = _upsert(cursor, org)
-                if skipping:
-                    cursor.execute("SET LOCAL session_replication_role = origin")
+                _add_names(cursor, checker, org, early.series if early else 0, len(checker.series))
+                if not all_inserted_early:
+                    if connection.vendor == "postgresql":
+                        cursor.execute(f"ANALYZE {STAGING}")
+                    _lock_measurements(cursor)
+                    if replace:
+                        cursor.execute(DELETE_OTHERS, org)
+                        deleted = max(cursor.rowcount, 0)
+                    skipping = _skip_row_triggers(cursor, org)
+                    inserted_later, updated = _upsert(cursor, org)
+                    inserted += inserted_later
+                    if skipping:
+                        cursor.execute("SET LOCAL session_replication_role = origin")
                 if connection.vendor == "postgresql" and inserted + deleted >= ANALYZE_FROM_ROWS:
                     # Fresh statistics, so that the summaries' aggregation below (and the
                     # next reads) are planned for the table as it now is.
                     cursor.execute("ANALYZE measurements_measurement")
                 if inserted:
                     cursor.execute(ADD_IMPORTED_CAMPAIGN_CHANNELS, org)
-                if inserted or updated or deleted:
+                if all_inserted_early:
+                    _summarise_new_days(cursor, org)
+                elif inserted or updated or deleted:
                     conversion_summaries_refresh(
                         organization_id=organization.pk, days=_changed_days(cursor, org, replace)
                     )
-            else:
-                inserted = updated = 0
             _drop_temporary(cursor)
         if inserted or updated or deleted:
             organization_data_changed(organization_id=organization.pk)
