@@ -109,3 +109,23 @@ def test_chunks_that_reach_into_measured_days_are_upserted_after_reading(
         **{(r.campaign, r.date): 1.0 for r in new_days},
         **{(r.campaign, r.date): 7.0 for r in measured_day},
     }
+
+
+def test_chunks_of_many_pages_are_each_read_from_their_own_pages(
+    organization, early_inserts, monkeypatch
+):
+    """A chunk's insert reads the staging pages from where the chunk began (CHUNK_PAGES):
+    chunks of 500 rows fill several pages, and each starts in the last page of the one
+    before."""
+    monkeypatch.setattr(services, "EARLY_INSERT_ROWS", 500)
+    monkeypatch.setattr(services, "BATCH_ROWS", 100)
+    rows = [
+        MeasurementRow("cola", "branding", f"campaign {n % 40}", "tv", D(2021, 1, 1 + n // 40), n)
+        for n in range(1_230)
+    ]
+
+    summary = import_rows(organization, rows)
+
+    assert [inserted for inserted, _ in early_inserts] == [500, 1_000, 1_230]
+    assert summary.inserted == 1_230
+    assert stored(organization) == {(r.campaign, r.date): float(r.conversions) for r in rows}

@@ -133,8 +133,38 @@ class LineBatch:
     """How many series the checker knew when the batch was read: all that it names."""
 
 
+class DaySums:
+    """Conversions and rows per day, product, campaign type and channel of the staged lines,
+    summed by the reading thread while the database inserts: the daily summaries of days
+    that had no measurements before, at no cost to the database (see ``EarlyInserts``)."""
+
+    def __init__(self, checker: RowChecker) -> None:
+        self.checker = checker
+        self.sums: dict[tuple[str, tuple[str, str, str]], list[float]] = {}
+        self._groups: dict[str, tuple[str, str, str]] = {}
+
+    def add(self, batch: list[str]) -> None:
+        sums, groups = self.sums, self._groups
+        for text in batch:
+            _, series, day, number = text.split("\t")
+            group = groups.get(series)
+            if group is None:
+                product, campaign_type, _, channel = self.checker.series[int(series)]
+                group = groups[series] = (product, campaign_type, channel)
+            found = sums.get((day, group))
+            if found is None:
+                sums[(day, group)] = [float(number), 1]
+            else:
+                found[0] += float(number)
+                found[1] += 1
+
+
 def _read_batches(
-    lines: Iterator[str], checker: RowChecker, batches: queue.Queue, stop: threading.Event
+    lines: Iterator[str],
+    checker: RowChecker,
+    batches: queue.Queue,
+    stop: threading.Event,
+    day_sums: DaySums | None,
 ) -> None:
     """Read and check the lines in a thread of their own, in batches, so that the database
     works on the rows read so far while the rest are read; ends with None (or the error)."""
@@ -155,9 +185,13 @@ def _read_batches(
             if len(batch) >= BATCH_ROWS:
                 if not put(_line_batch(batch, checker)):
                     return
+                if day_sums is not None:
+                    day_sums.add(batch)
                 batch = []
         if batch and not put(_line_batch(batch, checker)):
             return
+        if batch and day_sums is not None:
+            day_sums.add(batch)
         put(None)
     except BaseException as error:  # handed to the importing thread, which raises it
         put(error)
@@ -177,7 +211,9 @@ def _load_staging_postgresql(
     batches: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES)
     stop = threading.Event()
     reader = threading.Thread(
-        target=_read_batches, args=(lines, checker, batches, stop), name="import-reader"
+        target=_read_batches,
+        args=(lines, checker, batches, stop, early.day_sums if early else None),
+        name="import-reader",
     )
     reader.start()
     copy_sql = f"COPY {STAGING} (line, series, date, conversions) FROM STDIN"
@@ -186,6 +222,8 @@ def _load_staging_postgresql(
             finished = False
             while not finished:
                 chunk: LineBatch | None = None
+                if early is not None:
+                    early.chunk_starts(cursor)
                 # A worker thread sends the data while this one waits for the next batch.
                 writer = QueuedLibpqWriter(cursor.cursor)
                 with cursor.cursor.copy(copy_sql, writer=writer) as copy:
@@ -317,13 +355,28 @@ UPDATE_CHANGED = (
     f"FROM ({RESOLVED_ROWS}) AS r WHERE {SAME_DAY} AND m.conversions <> r.conversions"
 )
 
-INSERT_ROWS = (
-    "INSERT INTO measurements_measurement "  # noqa: S608 - constant SQL fragments
-    "(organization_id, campaign_id, channel_id, date, conversions) "
-    f"SELECT %(org)s, r.campaign_id, r.channel_id, r.date, r.conversions FROM ({RESOLVED_ROWS}) r "
+CHUNK_PAGES = " AND s.ctid >= ('(' || %(first_page)s || ',0)')::tid"
+"""A chunk's rows lie in the pages that its COPY filled, from the last page of the chunk
+before on (staged rows are all of one width and never deleted, so no earlier page has room
+for one): PostgreSQL reads those pages only (a TID range scan), not every staged row."""
+MEASURED_DAYS_IN_CHUNK = (
+    "SELECT EXISTS (SELECT 1 FROM import_staging s WHERE s.line > %(after)s"  # noqa: S608
+    f"{CHUNK_PAGES} AND s.date BETWEEN %(first)s AND %(last)s)"
 )
+
+
+def _insert_sql(rows: str) -> str:
+    return (
+        "INSERT INTO measurements_measurement "  # noqa: S608 - constant SQL fragments
+        "(organization_id, campaign_id, channel_id, date, conversions) "
+        f"SELECT %(org)s, r.campaign_id, r.channel_id, r.date, r.conversions FROM ({rows}) r "
+    )
+
+
+INSERT_ROWS = _insert_sql(RESOLVED_ROWS)
 IN_INDEX_ORDER = "ORDER BY r.date, r.campaign_id, r.channel_id"
 INSERT_ALL = f"{INSERT_ROWS}{IN_INDEX_ORDER}"
+INSERT_CHUNK = f"{_insert_sql(RESOLVED_ROWS + CHUNK_PAGES)}{IN_INDEX_ORDER}"
 INSERT_NEW = (
     f"{INSERT_ROWS}WHERE NOT EXISTS "  # noqa: S608 - constant SQL fragments
     f"(SELECT 1 FROM measurements_measurement m WHERE {SAME_DAY}) {IN_INDEX_ORDER}"
@@ -376,13 +429,15 @@ def _skip_row_triggers(cursor: Any, org: dict[str, Any]) -> bool:
     """Check the foreign keys of the upsert once per referenced row instead of once per row.
 
     PostgreSQL checks each foreign key of each inserted row with a trigger (three per
-    measurement), which costs more than the insert itself. Every campaign and channel id of
-    the upsert comes from a join in this transaction, so the keys are known to be valid;
-    locking the referenced rows (FOR KEY SHARE, as the triggers would) keeps them so until
-    commit. Then the row triggers are skipped with ``session_replication_role = replica``
-    for the one statement, when the database role may set it (a superuser, or
-    ``GRANT SET ON PARAMETER session_replication_role TO <role>``); otherwise the triggers
-    run as usual.
+    measurement, and per summary), which costs more than the insert itself. Every campaign
+    and channel id of the upsert comes from a join in this transaction, so the keys are known
+    to be valid; locking the referenced organisation, campaigns, channels and products (FOR
+    KEY SHARE, as the triggers would) keeps them so until commit, and the lock this import
+    holds on the measurements keeps any other product from being deleted (a deletion
+    cascades to them). Then the row triggers are skipped with ``session_replication_role =
+    replica`` until the caller sets it back, when the database role may set it (a superuser,
+    or ``GRANT SET ON PARAMETER session_replication_role TO <role>``); otherwise the
+    triggers run as usual.
     """
     if connection.vendor != "postgresql":
         return False
@@ -404,7 +459,15 @@ def _skip_row_triggers(cursor: Any, org: dict[str, Any]) -> bool:
     )
     found += cursor.fetchone()[0]
     cursor.execute(
-        "SELECT 1 + COUNT(DISTINCT campaign_id) + COUNT(DISTINCT channel_id) FROM import_keys"
+        "SELECT COUNT(*) FROM (SELECT 1 FROM measurements_product WHERE id IN (SELECT product_id "
+        "FROM measurements_campaign WHERE id IN (SELECT campaign_id FROM import_keys)) "
+        "FOR KEY SHARE) locked"
+    )
+    found += cursor.fetchone()[0]
+    cursor.execute(
+        "SELECT 1 + COUNT(DISTINCT k.campaign_id) + COUNT(DISTINCT k.channel_id) "
+        "+ COUNT(DISTINCT c.product_id) FROM import_keys k "
+        "JOIN measurements_campaign c ON c.id = k.campaign_id"
     )
     if found != cursor.fetchone()[0]:
         raise ImportConflict(
@@ -437,6 +500,16 @@ class EarlyInserts:
         self.series = 0
         """The series whose names are in ``import_keys``."""
         self.stopped = False
+        self.first_page = 0
+        self.day_sums = DaySums(checker)
+
+    def chunk_starts(self, cursor: Any) -> None:
+        """Note where the next chunk's rows will be staged (see ``CHUNK_PAGES``)."""
+        if not self.stopped:
+            cursor.execute(
+                f"SELECT pg_relation_size('{STAGING}') / current_setting('block_size')::int"
+            )
+            self.first_page = max(cursor.fetchone()[0] - 1, 0)
 
     def insert(self, cursor: Any, chunk: LineBatch) -> None:
         """Insert the staged rows after ``after_line``, up to the end of ``chunk``."""
@@ -444,13 +517,14 @@ class EarlyInserts:
             return
         _add_names(cursor, self.checker, self.org, self.series, chunk.series)
         self.series = chunk.series
-        rows = {**self.org, "after": self.after_line, **self.measured}
+        rows = {
+            **self.org,
+            "after": self.after_line,
+            "first_page": self.first_page,
+            **self.measured,
+        }
         if self.measured["first"] is not None:
-            cursor.execute(
-                "SELECT EXISTS (SELECT 1 FROM import_staging WHERE line > %(after)s "
-                "AND date BETWEEN %(first)s AND %(last)s)",
-                rows,
-            )
+            cursor.execute(MEASURED_DAYS_IN_CHUNK, rows)
             if cursor.fetchone()[0]:
                 self.stopped = True
                 return
@@ -459,7 +533,7 @@ class EarlyInserts:
         try:
             with transaction.atomic():
                 skipping = _skip_row_triggers(cursor, rows)
-                cursor.execute(INSERT_ALL, rows)
+                cursor.execute(INSERT_CHUNK, rows)
                 inserted = max(cursor.rowcount, 0)
                 if skipping:
                     cursor.execute("SET LOCAL session_replication_role = origin")
@@ -563,22 +637,25 @@ def _refresh_weeks(
     cursor.execute(REFRESH_WEEKLY.format(week=week), [organization_id, monday, sunday])
 
 
-SUMMARISE_NEW_DAYS = (
-    "INSERT INTO measurements_dailyconversions "
-    "(organization_id, date, product_id, campaign_type, channel_id, conversions, measurements) "
-    "SELECT %(org)s, s.date, k.product_id, k.campaign_type, k.channel_id, SUM(s.conversions), "
-    "COUNT(*) FROM import_staging s JOIN (SELECT i.series, c.product_id, c.campaign_type, "
-    "i.channel_id FROM import_keys i JOIN measurements_campaign c ON c.id = i.campaign_id) k "
-    "ON k.series = s.series GROUP BY s.date, k.product_id, k.campaign_type, k.channel_id"
-)
-
-
-def _summarise_new_days(cursor: Any, org: dict[str, Any]) -> None:
+def _summarise_new_days(cursor: Any, org: dict[str, Any], day_sums: DaySums) -> None:
     """The summaries of days that had no measurements before this import, whose rows are
-    therefore exactly the staged ones: summed from the staging table, which is read faster
-    than the rows just written."""
-    cursor.execute(f"ANALYZE {STAGING}")
-    cursor.execute(SUMMARISE_NEW_DAYS, org)
+    therefore exactly the staged ones, summed while they were read."""
+    cursor.execute(
+        "SELECT name, id FROM measurements_product WHERE organization_id = %s", [org["org"]]
+    )
+    products = dict(cursor.fetchall())
+    cursor.execute(
+        "SELECT name, id FROM measurements_channel WHERE organization_id = %s", [org["org"]]
+    )
+    channels = dict(cursor.fetchall())
+    copy_sql = (
+        "COPY measurements_dailyconversions (organization_id, date, product_id, campaign_type, "
+        "channel_id, conversions, measurements) FROM STDIN"
+    )
+    with cursor.cursor.copy(copy_sql) as copy:
+        for (day, (product, campaign_type, channel)), (conversions, rows) in day_sums.sums.items():
+            ids = (org["org"], day, products[product], campaign_type, channels[channel])
+            copy.write_row((*ids, conversions, int(rows)))
     _refresh_weeks(cursor, org["org"], org["first"], org["last"])
 
 
@@ -698,11 +775,16 @@ def measurement_import(
                     # Fresh statistics, so that the summaries' aggregation below (and the
                     # next reads) are planned for the table as it now is.
                     cursor.execute("ANALYZE measurements_measurement")
-                if inserted:
+                if early is not None and all_inserted_early:
+                    # Every row they refer to is the file's and locked, as for the inserts.
+                    skipping = _skip_row_triggers(cursor, org)
                     cursor.execute(ADD_IMPORTED_CAMPAIGN_CHANNELS, org)
-                if all_inserted_early:
-                    _summarise_new_days(cursor, org)
+                    _summarise_new_days(cursor, org, early.day_sums)
+                    if skipping:
+                        cursor.execute("SET LOCAL session_replication_role = origin")
                 elif inserted or updated or deleted:
+                    if inserted:
+                        cursor.execute(ADD_IMPORTED_CAMPAIGN_CHANNELS, org)
                     conversion_summaries_refresh(
                         organization_id=organization.pk, days=_changed_days(cursor, org, replace)
                     )
