@@ -239,6 +239,10 @@ DAYS_READ_WHOLE = (
     "WHERE m.organization_id = %(org)s AND m.date BETWEEN %(first)s AND %(last)s{conditions} "
     f"ORDER BY m.date, {NAMES_IN_ORDER} LIMIT %(limit)s OFFSET %(skip)s"
 )
+CHANNEL_IDS = (
+    "SELECT ch.id FROM measurements_channel ch "
+    "WHERE ch.organization_id = %(org)s AND ch.name = ANY(%(channels)s)"
+)
 PASSING_COST_IN_LOOKUPS = 0.15
 """What the walk pays to pass a pair that has no measurements on the day (its days tell)."""
 READING_COST_IN_LOOKUPS = 1.75
@@ -345,6 +349,9 @@ class MeasurementDays:
             if getattr(self.filters, name):
                 conditions += f" AND s.{column} = ANY(%({name})s)"
                 parameters[name] = list(getattr(self.filters, name))
+        if self.filters.channels and read.sql is DAYS_READ_WHOLE:
+            # Rows of other channels are left out before their names are looked up.
+            conditions += f" AND m.channel_id IN ({CHANNEL_IDS})"
         if read.names_after:
             conditions += f" AND ({NAMES_IN_ORDER}) > (%(a1)s, %(a2)s, %(a3)s, %(a4)s)"
             parameters.update(zip(("a1", "a2", "a3", "a4"), read.names_after, strict=True))
