@@ -92,7 +92,8 @@ def listed_pairs(organization: Any) -> dict[tuple[Any, ...], tuple[D, D]]:
 
 
 def assert_every_measured_pair_is_listed(organization: Any) -> None:
-    """Every pair with measurements is listed, with days that cover all of them."""
+    """Every pair with measurements is listed, with days that cover all of them, and the
+    pairs are ranked in list order."""
     measured = (
         Measurement.objects.filter(organization=organization)
         .values_list(
@@ -105,6 +106,11 @@ def assert_every_measured_pair_is_listed(organization: Any) -> None:
         )
         .annotate(Min("date"), Max("date"))
     )
+    in_list_order = CampaignChannel.objects.filter(organization=organization).order_by(
+        "product_name", "campaign_type", "campaign_name", "channel_name"
+    )
+    ranks = list(in_list_order.values_list("list_position", flat=True))
+    assert ranks == list(range(1, len(ranks) + 1))
     listed = listed_pairs(organization)
     for *pair, first, last in measured:
         first_day, last_day = listed[tuple(pair)]

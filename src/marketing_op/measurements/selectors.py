@@ -237,7 +237,7 @@ DAYS_READ_WHOLE = (
     "SELECT * FROM measurements_campaignchannel s "
     "WHERE s.campaign_id = m.campaign_id AND s.channel_id = m.channel_id OFFSET 0) s "
     "WHERE m.organization_id = %(org)s AND m.date BETWEEN %(first)s AND %(last)s{conditions} "
-    f"ORDER BY m.date, {NAMES_IN_ORDER} LIMIT %(limit)s OFFSET %(skip)s"
+    "ORDER BY m.date, s.list_position LIMIT %(limit)s OFFSET %(skip)s"
 )
 CHANNEL_IDS = (
     "SELECT ch.id FROM measurements_channel ch "

@@ -688,12 +688,29 @@ ADD_IMPORTED_CAMPAIGN_CHANNELS = (
 )
 
 
+RANK_CAMPAIGN_CHANNELS = (
+    "UPDATE measurements_campaignchannel SET list_position = ranked.position FROM ("
+    "SELECT id, row_number() OVER (ORDER BY product_name, campaign_type, campaign_name, "
+    "channel_name) AS position FROM measurements_campaignchannel WHERE organization_id = %s"
+    ") ranked WHERE measurements_campaignchannel.id = ranked.id "
+    "AND measurements_campaignchannel.list_position <> ranked.position"
+)
+
+
 def campaign_channels_refresh(*, organization_id: int) -> None:
     """List every campaign-channel pair that the organisation has measurements of, with the
-    exact days of its first and last (see ``CampaignChannel``). The import keeps the list
-    itself: it adds its file's pairs, and widens their days to the file's."""
+    exact days of its first and last, and rank the pairs (see ``CampaignChannel``). The
+    import keeps the list itself: it adds its file's pairs, widens their days to the
+    file's, and ranks the pairs again."""
     with connection.cursor() as cursor:
         cursor.execute(LIST_CAMPAIGN_CHANNELS, [organization_id])
+        cursor.execute(RANK_CAMPAIGN_CHANNELS, [organization_id])
+
+
+def _add_campaign_channels(cursor: Any, org: dict[str, Any]) -> None:
+    """The file's campaign-channel pairs, listed or with their days widened, then ranked."""
+    cursor.execute(ADD_IMPORTED_CAMPAIGN_CHANNELS, org)
+    cursor.execute(RANK_CAMPAIGN_CHANNELS, [org["org"]])
 
 
 def _changed_days(cursor: Any, org: dict[str, Any], replace: bool) -> list[DayRange]:
@@ -778,13 +795,13 @@ def measurement_import(
                 if early is not None and all_inserted_early:
                     # Every row they refer to is the file's and locked, as for the inserts.
                     skipping = _skip_row_triggers(cursor, org)
-                    cursor.execute(ADD_IMPORTED_CAMPAIGN_CHANNELS, org)
+                    _add_campaign_channels(cursor, org)
                     _summarise_new_days(cursor, org, early.day_sums)
                     if skipping:
                         cursor.execute("SET LOCAL session_replication_role = origin")
                 elif inserted or updated or deleted:
                     if inserted:
-                        cursor.execute(ADD_IMPORTED_CAMPAIGN_CHANNELS, org)
+                        _add_campaign_channels(cursor, org)
                     conversion_summaries_refresh(
                         organization_id=organization.pk, days=_changed_days(cursor, org, replace)
                     )
