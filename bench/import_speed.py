@@ -12,6 +12,8 @@ run and the median. ``make bench`` calls it; run alone with ``python -m bench.im
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import statistics
 import subprocess
@@ -28,6 +30,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 TARGET_ROWS_PER_SECOND = 100_000
 TARGET_PEAK_MB = 300
 COMMAND = str(Path(sys.executable).with_name("marketing-op"))
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _with_database(url: str, name: str) -> str:
@@ -86,11 +89,42 @@ def main() -> None:
     speed = statistics.median(speed for speed, _ in results)
     peak = max(peak for _, peak in results)
     verdict = "meets" if speed >= TARGET_ROWS_PER_SECOND and peak < TARGET_PEAK_MB else "misses"
-    print(
+    summary = (
         f"import of {rows:,} rows into PostgreSQL: median {speed:,.0f} rows/s, "
         f"peak RSS {peak:.0f} MB ({verdict} the target of {TARGET_ROWS_PER_SECOND:,} rows/s "
         f"under {TARGET_PEAK_MB} MB)"
     )
+    print(summary)
+    _write_results(rows, results, summary)
+
+
+def _write_results(rows: int, results: list[tuple[float, float]], summary: str) -> None:
+    """bench/results/import_speed.md and .json, beside the load benchmark's."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    when = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    runs = [
+        {"rows_per_second": round(speed), "peak_rss_mb": round(peak)} for speed, peak in results
+    ]
+    (RESULTS / "import_speed.json").write_text(
+        json.dumps({"date": when, "rows": rows, "runs": runs, "summary": summary}, indent=2) + "\n"
+    )
+    lines = [
+        "# Import speed",
+        "",
+        f"- date: {when}; {os.cpu_count()} CPU(s); `marketing-op import` of a generated file",
+        "  into a fresh PostgreSQL database, one child process per run",
+        "",
+        "| run | rows/s | peak RSS MB |",
+        "|--:|--:|--:|",
+        *(
+            f"| {number} | {run['rows_per_second']:,} | {run['peak_rss_mb']} |"
+            for number, run in enumerate(runs, start=1)
+        ),
+        "",
+        summary,
+        "",
+    ]
+    (RESULTS / "import_speed.md").write_text("\n".join(lines))
 
 
 if __name__ == "__main__":

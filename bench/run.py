@@ -895,7 +895,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="Only compare our gunicorn (sync) with granian on the demo dataset.",
     )
     parser.add_argument(
-        "--with-import", action="store_true", help="Then run bench/import_speed.py."
+        "--no-import",
+        dest="with_import",
+        action="store_false",
+        help="Skip bench/import_speed.py, which runs after the load benchmark otherwise.",
     )
     args = parser.parse_args(argv)
     args.size_list = [size.strip() for size in args.sizes.split(",") if size.strip()]
@@ -934,7 +937,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results += bench_dataset(load, DATASETS[size], password, answers)
             text = write_results(results, datasets, about, args)  # kept if a later size fails
         print(text)
-        if args.with_import and (BENCH_DIR / "import_speed.py").exists():
+        if args.with_import:
             subprocess.run([sys.executable, "-m", "bench.import_speed"], cwd=ROOT, check=True)
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
