@@ -191,3 +191,25 @@ def test_cache_keys_differ_between_databases_organisations_and_data_versions(
     elsewhere = data_cache_key(organization, "answer", "/api/marketing/measurements/")
 
     assert len({key, other, after_import, elsewhere}) == 4
+
+
+def test_on_redis_a_cached_answer_comes_with_the_rate_limit_counter(
+    api_client, auth, organization, monkeypatch
+):
+    """One round trip to Redis for a cached answer: read with the rate-limit counter, not
+    with a read of its own."""
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    if not hasattr(backend, "client"):
+        pytest.skip("the cache is not Redis")
+    measurement(organization, channel="tv", conversions=5.0)
+    first = api_client.get(URLS[1], **auth)
+    reads = []
+    monkeypatch.setattr(type(backend), "get", lambda *args, **kwargs: reads.append(args))
+
+    again = api_client.get(URLS[1], **auth)
+
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert reads == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
@@ -17,6 +18,7 @@ from marketing_op.accounts.throttling import (
     login_failure_record,
     request_rate_check,
 )
+from marketing_op.core.caching import answer_cache_key
 from marketing_op.core.exceptions import PermissionDenied
 
 MAX_CREDENTIAL_LENGTH = 256
@@ -53,7 +55,11 @@ def _acceptable(value: str) -> bool:
 
 
 class BearerToken(HttpBearer):
-    """A live access token that carries ``scope``; counted against the rate limit."""
+    """A live access token that carries ``scope``; counted against the rate limit.
+
+    The rate-limit counter and the cached answer to a GET (see ``core.caching``) are read
+    in one round trip to the cache; the answer waits on the request for ``cached_answer``.
+    """
 
     def __init__(self, scope: str = AccessToken.READ) -> None:
         super().__init__()
@@ -63,7 +69,14 @@ class BearerToken(HttpBearer):
         access_token = access_token_get_active(token=token)
         if access_token is None:
             return None
-        request_rate_check(token_id=access_token.pk)
+        organization = access_token.user.organization
+        answer_key = None
+        if request.method == "GET" and settings.ANSWER_CACHE_SECONDS > 0 and organization:
+            answer_key = answer_cache_key(request=request, organization=organization)
+        request.prefetched_answer = (  # type: ignore[attr-defined]
+            answer_key,
+            request_rate_check(token_id=access_token.pk, also_read=answer_key),
+        )
         if self.scope not in access_token.scope_set:
             raise PermissionDenied(f"This token lacks the {self.scope!r} scope.")
         token_mark_used(access_token=access_token)

@@ -33,6 +33,15 @@ def data_cache_key(organization: Organization, kind: str, detail: str) -> str:
     return f"{kind}:{_database_tag()}:{organization.pk}:{organization.data_version}:{digest}"
 
 
+NOT_READ = object()
+"""A prefetched cache entry that was not read (see ``throttling.request_rate_check``)."""
+
+
+def answer_cache_key(*, request: HttpRequest, organization: Organization) -> str:
+    """Where the answer to this URL for the organisation's current data is cached."""
+    return data_cache_key(organization, "answer", request.get_full_path())
+
+
 def data_etag(*, request: HttpRequest, organization: Organization) -> str:
     """Changes whenever an import changes the organisation's data, and differs per URL."""
     resource = f"{organization.pk}:{request.get_full_path()}".encode("utf-8", "replace")
@@ -67,9 +76,15 @@ def cached_answer(
     ``response`` carries the headers of the answer (ETag, Cache-Control, Link), which are
     kept with it. The key holds the organisation, so no answer can reach another one.
     """
-    key = data_cache_key(organization, "answer", request.get_full_path())
+    key = answer_cache_key(request=request, organization=organization)
     seconds = settings.ANSWER_CACHE_SECONDS
-    stored = cache.get(key) if seconds > 0 else None
+    prefetched_key, prefetched = getattr(request, "prefetched_answer", (None, None))
+    if seconds <= 0:
+        stored = None
+    elif prefetched_key == key and prefetched is not NOT_READ:
+        stored = prefetched
+    else:
+        stored = cache.get(key)
     if stored is None:
         data = schema.model_validate(compute()).model_dump()
         stored = (json_bytes(data), response.get("Link"))

@@ -491,6 +491,10 @@ class EarlyInserts:
     def __init__(self, checker: RowChecker, organization: Organization) -> None:
         self.checker = checker
         self.org: dict[str, Any] = {"org": organization.pk}
+        with connection.cursor() as cursor:
+            # Before the measured days are read: no other import may add to them until
+            # this one commits.
+            _lock_measurements(cursor)
         self.measured = DailyConversions.objects.filter(organization=organization).aggregate(
             first=Min("date"), last=Max("date")
         )
@@ -528,8 +532,6 @@ class EarlyInserts:
             if cursor.fetchone()[0]:
                 self.stopped = True
                 return
-        if not self.inserted:
-            _lock_measurements(cursor)
         try:
             with transaction.atomic():
                 skipping = _skip_row_triggers(cursor, rows)
