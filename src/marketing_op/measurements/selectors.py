@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import DateField, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Cast, Coalesce, TruncWeek
+from django.db.models.functions import Cast, TruncWeek
 
 from marketing_op.accounts.models import Organization
 from marketing_op.core.caching import data_cache_key
@@ -69,20 +69,16 @@ def _once_per_data_version(key: str, compute: Callable[[], Cached]) -> Cached:
 
 
 def measurement_count(*, organization: Organization, filters: MeasurementFilters) -> int:
-    """How many measurements match: summed from the summaries (or counted among one
-    campaign's rows), once per data version."""
-
-    def count() -> int:
-        summaries = summary_reads(organization=organization, filters=filters)
-        if summaries is None:
-            return measurement_base(organization=organization, filters=filters).count()
-        return sum(
-            part.aggregate(count=Coalesce(Sum("measurements"), 0))["count"]
-            for part in summaries.parts
-        )
-
+    """How many measurements match: summed from the rows per day (see
+    :func:`measurement_days`), or counted among the rows of the campaigns that the filters
+    name; once per data version."""
     filters.check_date_range()
-    return _once_per_data_version(_per_data_version(organization, "count", filters), count)
+    if not filters.campaigns:
+        return sum(rows for _, rows in measurement_days(organization=organization, filters=filters))
+    return _once_per_data_version(
+        _per_data_version(organization, "count", filters),
+        lambda: measurement_base(organization=organization, filters=filters).count(),
+    )
 
 
 # --- summaries: aggregates that cost the same at any table size ---------------------------------
