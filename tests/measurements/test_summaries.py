@@ -354,10 +354,7 @@ def test_a_page_found_by_seeking_is_the_page_at_that_offset(
     organization, stored_rows, monkeypatch, filters, offset
 ):
     monkeypatch.setattr(selectors, "SEEK_FROM_OFFSET", 0)
-    ordered = sorted(
-        (r.date, r.product, r.campaign_type, r.campaign, r.channel)
-        for r in matching(stored_rows, filters)
-    )
+    ordered = ordered_keys(matching(stored_rows, filters))
 
     first_date, skipped = selectors.measurement_seek(
         organization=organization, filters=filters, offset=offset
@@ -367,10 +364,7 @@ def test_a_page_found_by_seeking_is_the_page_at_that_offset(
     )
     page = list(queryset[offset - skipped_rows : offset - skipped_rows + 7])
 
-    assert [
-        (p["date"], p["product_name"], p["campaign_type"], p["campaign_name"], p["channel_name"])
-        for p in page
-    ] == ordered[offset : offset + 7]
+    assert keys_of(page) == ordered[offset : offset + 7]
     if offset < len(ordered) and not filters.campaigns:
         assert first_date == ordered[offset][0]
         assert skipped == sum(1 for key in ordered if key[0] < first_date)
