@@ -307,11 +307,7 @@ class MeasurementDays:
             walk_cost = rows_walked + PASSING_COST_IN_LOOKUPS * pairs_passed
             if walk_cost <= READING_COST_IN_LOOKUPS * day_rows:
                 plan.append(DaysRead(DAY_WALK, day, day, skip, names_after))
-            elif (
-                plan
-                and plan[-1].sql == DAYS_READ_WHOLE
-                and not (plan[-1].names_after or names_after)
-            ):
+            elif plan and plan[-1].sql == DAYS_READ_WHOLE and not names_after:
                 plan[-1].last = day
             else:
                 plan.append(DaysRead(DAYS_READ_WHOLE, day, day, skip, names_after))
@@ -349,7 +345,11 @@ class MeasurementDays:
             # Rows of other channels are left out before their names are looked up.
             conditions += f" AND m.channel_id IN ({CHANNEL_IDS})"
         if read.names_after:
-            conditions += f" AND ({NAMES_IN_ORDER}) > (%(a1)s, %(a2)s, %(a3)s, %(a4)s)"
+            # After the cursor's row in its day (the first of the read), then every row.
+            after = f"({NAMES_IN_ORDER}) > (%(a1)s, %(a2)s, %(a3)s, %(a4)s)"
+            if read.sql is DAYS_READ_WHOLE:
+                after = f"(m.date > %(first)s OR {after})"
+            conditions += f" AND {after}"
             parameters.update(zip(("a1", "a2", "a3", "a4"), read.names_after, strict=True))
         with connection.cursor() as cursor:
             cursor.execute(read.sql.format(conditions=conditions), parameters)
