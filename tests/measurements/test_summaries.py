@@ -412,9 +412,11 @@ def test_a_page_read_day_by_day_is_the_page_of_the_sorted_rows(
     organization, stored_rows, monkeypatch, reading_cost, filters, offset, cursor_row, page_size
 ):
     """Both ways of reading a day (whole and sorted, or walking the campaign-channel pairs)
-    give the rows of the documented order, at any offset and after any cursor."""
+    give the rows of the documented order, at any offset (offsets inside a day start from
+    a checkpoint every three rows) and after any cursor."""
     monkeypatch.setattr(selectors, "READING_COST_IN_LOOKUPS", reading_cost)
     monkeypatch.setattr(selectors, "SEEK_FROM_OFFSET", 0)
+    monkeypatch.setattr(selectors, "DAY_CHECKPOINT_ROWS", 3)
     ordered = ordered_keys(matching(stored_rows, filters))
 
     days, skipped = selectors.measurement_list_from_offset(

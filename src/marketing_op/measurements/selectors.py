@@ -239,6 +239,9 @@ CHANNEL_IDS = (
     "SELECT ch.id FROM measurements_channel ch "
     "WHERE ch.organization_id = %(org)s AND ch.name = ANY(%(channels)s)"
 )
+LIST_NAMES = MEASUREMENT_ORDER[1:]
+DAY_CHECKPOINT_ROWS = 100
+"""Every so many rows of a day, the row's names are kept for offsets inside the day."""
 PASSING_COST_IN_LOOKUPS = 0.15
 """What the walk pays to pass a pair that has no measurements on the day (its days tell)."""
 READING_COST_IN_LOOKUPS = 1.75
@@ -297,11 +300,14 @@ class MeasurementDays:
         plan: list[DaysRead] = []
         for day, day_rows in self._days():
             names_after = None
+            available = day_rows - skip
             if self.after_row and self.after_row[0] == day:
-                names_after = self.after_row[1:]
+                names_after, available = self.after_row[1:], 0
             elif skip >= day_rows:
                 skip -= day_rows
                 continue
+            elif skip >= DAY_CHECKPOINT_ROWS:
+                names_after, skip = self._checkpoint(day, skip)
             rows_walked = skip + min(wanted, day_rows)
             pairs_passed = rows_walked * pairs / day_rows
             walk_cost = rows_walked + PASSING_COST_IN_LOOKUPS * pairs_passed
@@ -313,11 +319,31 @@ class MeasurementDays:
                 plan.append(DaysRead(DAYS_READ_WHOLE, day, day, skip, names_after))
             # The rows after a cursor in its day are not counted: the next days are planned
             # too, and read only if the page is not full.
-            wanted -= 0 if names_after else day_rows - skip
+            wanted -= available
             skip = 0
             if wanted <= 0:
                 break
         return plan
+
+    def _checkpoint(self, day: datetime.date, skip: int) -> tuple[tuple, int]:
+        """Where row ``skip`` of ``day`` is: after the names of an earlier row of the day,
+        and how many rows after it. The names of every ``DAY_CHECKPOINT_ROWS``-th row of
+        the day are read once per data version, so that an offset deep inside a day costs
+        what a cursor costs."""
+
+        def checkpoints() -> list[tuple]:
+            whole_day = self._run(DaysRead(DAYS_READ_WHOLE, day, day, 0, None), None)
+            every = whole_day[DAY_CHECKPOINT_ROWS - 1 :: DAY_CHECKPOINT_ROWS]
+            return [tuple(row[name] for name in LIST_NAMES) for row in every]
+
+        key = _per_data_version(
+            self.organization, f"checkpoints-{day.isoformat()}", self.filters.without_dates()
+        )
+        names = _once_per_data_version(key, checkpoints)
+        passed = min(skip // DAY_CHECKPOINT_ROWS, len(names))
+        if not passed:
+            return (), skip
+        return names[passed - 1], skip - passed * DAY_CHECKPOINT_ROWS
 
     def _days(self) -> Iterator[tuple[datetime.date, int]]:
         """The days with matching rows from ``first_day`` on, with their row counts."""
@@ -328,7 +354,7 @@ class MeasurementDays:
             if ordinal >= first:
                 yield datetime.date.fromordinal(ordinal), rows
 
-    def _run(self, read: DaysRead, limit: int) -> list[dict]:
+    def _run(self, read: DaysRead, limit: int | None) -> list[dict]:
         conditions = ""
         parameters: dict[str, Any] = {
             "org": self.organization.pk,
