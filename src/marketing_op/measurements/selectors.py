@@ -103,8 +103,6 @@ class SummaryReads:
 
     weekly: QuerySet
     daily: QuerySet
-    matching: Q
-    """The filters other than dates, as a condition on summary rows."""
 
     @property
     def parts(self) -> list[QuerySet]:
@@ -118,7 +116,7 @@ def summary_reads(
     filters.check_date_range()
     if filters.campaigns:
         return None
-    condition = Q(organization=organization) & filters.names_q(SUMMARY_NAME_FIELDS)
+    condition = _summary_names(organization, filters)
     start, end = filters.start_date, filters.end_date
     whole_weeks = Q()
     cut_days = Q(pk__in=[])
@@ -141,8 +139,12 @@ def summary_reads(
     return SummaryReads(
         weekly=weekly.none() if whole_weeks == Q(pk__in=[]) else weekly,
         daily=daily.none() if cut_days == Q(pk__in=[]) else daily,
-        matching=condition,
     )
+
+
+def _summary_names(organization: Organization, filters: MeasurementFilters) -> Q:
+    """The organisation and the filters other than dates, as a condition on summary rows."""
+    return Q(organization=organization) & filters.names_q(SUMMARY_NAME_FIELDS)
 
 
 SEEK_FROM_OFFSET = 1_000
@@ -158,7 +160,7 @@ def measurement_days(
         return []
 
     def days() -> list[tuple[int, int]]:
-        matching = Q(organization=organization) & filters.names_q(SUMMARY_NAME_FIELDS)
+        matching = _summary_names(organization, filters)
         if filters.start_date:
             matching &= Q(date__gte=filters.start_date)
         if filters.end_date:
@@ -240,6 +242,8 @@ CHANNEL_IDS = (
     "WHERE ch.organization_id = %(org)s AND ch.name = ANY(%(channels)s)"
 )
 LIST_NAMES = MEASUREMENT_ORDER[1:]
+LISTED_KEYS = (*LIST_NAMES, "date", "conversions")
+"""The keys of a listed row, in the order of ``LISTED_COLUMNS``."""
 DAY_CHECKPOINT_ROWS = 100
 """Every so many rows of a day, the row's names are kept for offsets inside the day."""
 PASSING_COST_IN_LOOKUPS = 0.15
@@ -379,17 +383,7 @@ class MeasurementDays:
             parameters.update(zip(("a1", "a2", "a3", "a4"), read.names_after, strict=True))
         with connection.cursor() as cursor:
             cursor.execute(read.sql.format(conditions=conditions), parameters)
-            return [
-                {
-                    "product_name": product,
-                    "campaign_type": campaign_type,
-                    "campaign_name": campaign,
-                    "channel_name": channel,
-                    "date": date,
-                    "conversions": conversions,
-                }
-                for product, campaign_type, campaign, channel, date, conversions in cursor
-            ]
+            return [dict(zip(LISTED_KEYS, row, strict=True)) for row in cursor]
 
 
 def campaign_channel_count(*, organization: Organization, filters: MeasurementFilters) -> int:

@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -178,20 +179,23 @@ def _read_batches(
                 continue
         return False
 
+    def send(batch: list[str]) -> bool:
+        if not put(_line_batch(batch, checker)):
+            return False
+        if day_sums is not None:
+            day_sums.add(batch)
+        return True
+
     try:
         batch: list[str] = []
         for text in lines:
             batch.append(text)
             if len(batch) >= BATCH_ROWS:
-                if not put(_line_batch(batch, checker)):
+                if not send(batch):
                     return
-                if day_sums is not None:
-                    day_sums.add(batch)
                 batch = []
-        if batch and not put(_line_batch(batch, checker)):
+        if batch and not send(batch):
             return
-        if batch and day_sums is not None:
-            day_sums.add(batch)
         put(None)
     except BaseException as error:  # handed to the importing thread, which raises it
         put(error)
@@ -425,6 +429,17 @@ def _upsert(cursor: Any, org: dict[str, Any]) -> tuple[int, int]:
     return inserted, updated
 
 
+@contextmanager
+def _row_triggers_skipped(cursor: Any, org: dict[str, Any]) -> Iterator[None]:
+    """The statements of the block without per-row foreign-key triggers where the role may
+    skip them (see ``_skip_row_triggers``). An error leaves the setting to the rollback of
+    the transaction or savepoint, which undoes it."""
+    skipping = _skip_row_triggers(cursor, org)
+    yield
+    if skipping:
+        cursor.execute("SET LOCAL session_replication_role = origin")
+
+
 def _skip_row_triggers(cursor: Any, org: dict[str, Any]) -> bool:
     """Check the foreign keys of the upsert once per referenced row instead of once per row.
 
@@ -435,9 +450,9 @@ def _skip_row_triggers(cursor: Any, org: dict[str, Any]) -> bool:
     KEY SHARE, as the triggers would) keeps them so until commit, and the lock this import
     holds on the measurements keeps any other product from being deleted (a deletion
     cascades to them). Then the row triggers are skipped with ``session_replication_role =
-    replica`` until the caller sets it back, when the database role may set it (a superuser,
-    or ``GRANT SET ON PARAMETER session_replication_role TO <role>``); otherwise the
-    triggers run as usual.
+    replica`` until ``_row_triggers_skipped`` sets it back, when the database role may set
+    it (a superuser, or ``GRANT SET ON PARAMETER session_replication_role TO <role>``);
+    otherwise the triggers run as usual.
     """
     if connection.vendor != "postgresql":
         return False
@@ -533,12 +548,9 @@ class EarlyInserts:
                 self.stopped = True
                 return
         try:
-            with transaction.atomic():
-                skipping = _skip_row_triggers(cursor, rows)
+            with transaction.atomic(), _row_triggers_skipped(cursor, rows):
                 cursor.execute(INSERT_CHUNK, rows)
                 inserted = max(cursor.rowcount, 0)
-                if skipping:
-                    cursor.execute("SET LOCAL session_replication_role = origin")
         except IntegrityError:
             self.stopped = True
             return
@@ -785,22 +797,18 @@ def measurement_import(
                     if replace:
                         cursor.execute(DELETE_OTHERS, org)
                         deleted = max(cursor.rowcount, 0)
-                    skipping = _skip_row_triggers(cursor, org)
-                    inserted_later, updated = _upsert(cursor, org)
+                    with _row_triggers_skipped(cursor, org):
+                        inserted_later, updated = _upsert(cursor, org)
                     inserted += inserted_later
-                    if skipping:
-                        cursor.execute("SET LOCAL session_replication_role = origin")
                 if connection.vendor == "postgresql" and inserted + deleted >= ANALYZE_FROM_ROWS:
                     # Fresh statistics, so that the summaries' aggregation below (and the
                     # next reads) are planned for the table as it now is.
                     cursor.execute("ANALYZE measurements_measurement")
                 if early is not None and all_inserted_early:
                     # Every row they refer to is the file's and locked, as for the inserts.
-                    skipping = _skip_row_triggers(cursor, org)
-                    _add_campaign_channels(cursor, org)
-                    _summarise_new_days(cursor, org, early.day_sums)
-                    if skipping:
-                        cursor.execute("SET LOCAL session_replication_role = origin")
+                    with _row_triggers_skipped(cursor, org):
+                        _add_campaign_channels(cursor, org)
+                        _summarise_new_days(cursor, org, early.day_sums)
                 elif inserted or updated or deleted:
                     if inserted:
                         _add_campaign_channels(cursor, org)
