@@ -213,3 +213,46 @@ def test_on_redis_a_cached_answer_comes_with_the_rate_limit_counter(
     assert again.status_code == 200
     assert again.content == first.content
     assert reads == []
+
+
+def test_a_value_computed_per_data_version_is_kept_by_the_worker_for_a_while(monkeypatch):
+    """The worker's copy saves the shared cache's round trip; past WORKER_COPY_SECONDS the
+    worker asks the shared cache again, and computes only what that has lost."""
+    from django.core.cache import cache
+
+    from marketing_op.core import caching
+
+    clock = [1000.0]
+    monkeypatch.setattr(caching.time, "monotonic", lambda: clock[0])
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return [len(computed)]
+
+    assert caching.once_per_data_version("k:1", compute, 60) == [1]
+    cache.delete("k:1")
+    assert caching.once_per_data_version("k:1", compute, 60) == [1]  # the worker's copy
+    clock[0] += caching.WORKER_COPY_SECONDS + 1
+    assert caching.once_per_data_version("k:1", compute, 60) == [2]  # the shared cache lost it
+    cache.set("k:1", ["shared"])
+    clock[0] += caching.WORKER_COPY_SECONDS + 1
+    assert caching.once_per_data_version("k:1", compute, 60) == ["shared"]
+    assert computed == [1, 1]
+
+
+def test_a_worker_keeps_a_bounded_number_of_copies_and_drops_the_least_used(monkeypatch):
+    from django.core.cache import cache
+
+    from marketing_op.core import caching
+
+    monkeypatch.setattr(caching, "WORKER_COPIES", 2)
+    for key in ("a", "b"):
+        caching.once_per_data_version(key, lambda key=key: key, 60)
+    caching.once_per_data_version("a", lambda: "not again", 60)  # "a" is used again
+    caching.once_per_data_version("c", lambda: "c", 60)  # "b" goes
+    cache.delete_many(["a", "b", "c"])
+
+    assert caching.once_per_data_version("a", lambda: "recomputed", 60) == "a"
+    assert caching.once_per_data_version("c", lambda: "recomputed", 60) == "c"
+    assert caching.once_per_data_version("b", lambda: "recomputed", 60) == "recomputed"

@@ -7,10 +7,12 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db.models import Max, Min
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from marketing_op.core.caching import forget_worker_copies
 from marketing_op.measurements import selectors
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.models import (
@@ -434,15 +436,29 @@ def test_a_page_read_day_by_day_is_the_page_of_the_sorted_rows(
         assert keys_of(next_page) == ordered[cursor_row + 1 : cursor_row + 1 + page_size]
 
 
+@pytest.mark.parametrize("block_rows", [3, selectors.WEEKLY_BLOCK_ROWS])
+@pytest.mark.parametrize(
+    "blocks_kept", [True, False], ids=["blocks kept with the weeks", "blocks summed alone"]
+)
 @read_settings
 @given(filters=filter_sets, offset=st.integers(min_value=0, max_value=80))
-def test_a_weekly_page_summed_over_its_own_weeks_is_the_page_of_all_weeks(
-    organization, stored_rows, monkeypatch, filters, offset
+def test_a_weekly_page_read_from_blocks_of_weeks_is_the_page_of_all_weeks(
+    organization, stored_rows, monkeypatch, block_rows, blocks_kept, filters, offset
 ):
     monkeypatch.setattr(selectors, "MAX_PAGE_SIZE", 5)
+    monkeypatch.setattr(selectors, "WEEKLY_BLOCK_ROWS", block_rows)
     every_week = list(
         selectors.channel_weekly_sales_list(organization=organization, filters=filters)
     )
+    weeks = selectors.channel_weekly_sales_weeks(organization=organization, filters=filters)
+    if not blocks_kept:
+        forget_worker_copies()
+        cache.delete_many(
+            [
+                selectors.weekly_sales_block_key(organization, filters, block)
+                for block in range(weeks.total // block_rows + 1)
+            ]
+        )
 
     page_weeks, before = selectors.channel_weekly_sales_from_offset(
         organization=organization, filters=filters, offset=offset

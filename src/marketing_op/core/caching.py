@@ -5,8 +5,11 @@ in the server's cache, so that a dashboard's repeated question costs one cache r
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -31,6 +34,49 @@ def data_cache_key(organization: Organization, kind: str, detail: str) -> str:
     import that changes the data changes the key, so nothing stale is ever read."""
     digest = hashlib.sha256(detail.encode("utf-8", "replace")).hexdigest()
     return f"{kind}:{_database_tag()}:{organization.pk}:{organization.data_version}:{digest}"
+
+
+Computed = TypeVar("Computed")
+
+WORKER_COPY_SECONDS = 60
+"""How long a server worker keeps its own copy of a value computed per data version."""
+WORKER_COPIES = 512
+"""How many such values a worker keeps, the least recently used going first."""
+_worker_copies: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+_worker_copies_lock = threading.Lock()
+
+
+def once_per_data_version(key: str, compute: Callable[[], Computed], seconds: int) -> Computed:
+    """The value under ``key`` (a :func:`data_cache_key`): from this worker's own copy, else
+    from the shared cache, else ``compute``d and stored in both.
+
+    The key holds the data version, so a copy is never stale while the data stays; the
+    worker's copies save a round trip to the cache (and unpickling) on every request that
+    needs them, and go after ``WORKER_COPY_SECONDS`` so that what the shared cache forgets
+    (a flush, a restored database) is forgotten here too. Callers must not change a value.
+    """
+    now = time.monotonic()
+    with _worker_copies_lock:
+        copy = _worker_copies.get(key)
+        if copy is not None and copy[0] > now:
+            _worker_copies.move_to_end(key)
+            return cast(Computed, copy[1])
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    with _worker_copies_lock:
+        _worker_copies[key] = (now + WORKER_COPY_SECONDS, value)
+        _worker_copies.move_to_end(key)
+        while len(_worker_copies) > WORKER_COPIES:
+            _worker_copies.popitem(last=False)
+    return cast(Computed, value)
+
+
+def forget_worker_copies() -> None:
+    """Drop this worker's copies (tests do, with the shared cache's entries)."""
+    with _worker_copies_lock:
+        _worker_copies.clear()
 
 
 NOT_READ = object()

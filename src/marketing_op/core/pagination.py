@@ -115,7 +115,8 @@ def paginate(
 
     ``total`` saves the COUNT where the caller can count more cheaply than ``queryset``.
     ``skipped`` says how many rows of the list lie before ``queryset``, which starts that
-    far in (see ``measurement_seek``). An aggregated QuerySet (one row per group) computes
+    far in (see ``measurement_seek``; a list that starts at the page's offset, as the
+    weekly sales do, skips ``offset`` rows). An aggregated QuerySet (one row per group) computes
     every group for any page anyway, so its page counts the groups in the same query
     (``COUNT(*) OVER ()``).
     """
@@ -126,8 +127,8 @@ def paginate(
     end = offset + page.page_size + 1
     order: list[str] = []
     if isinstance(queryset, list):
-        total = len(queryset)
-        rows = queryset[offset:end]
+        total = len(queryset) + skipped if total is None else total
+        rows = queryset[offset - skipped : end - skipped] if offset < total else []
     elif not isinstance(queryset, QuerySet):
         order = list(queryset.order)
         if total is None:

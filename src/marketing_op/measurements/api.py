@@ -44,7 +44,7 @@ def _page_of(
     page: PageParams,
     schema: type[Schema],
     counter: Callable[..., int] | None = None,
-    seeker: Callable[..., tuple[QuerySet | KeysetRows, int]] | None = None,
+    seeker: Callable[..., tuple[QuerySet | KeysetRows | list[dict], int]] | None = None,
 ) -> HttpResponse | Status:
     """One page of what ``selector`` reads (or, for an offset, of what ``seeker`` reads from
     near it), or 304 when the client's copy is current."""

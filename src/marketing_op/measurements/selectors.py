@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import connection
@@ -13,7 +14,7 @@ from django.db.models import DateField, Exists, F, Max, Min, OuterRef, Q, QueryS
 from django.db.models.functions import Cast, TruncWeek
 
 from marketing_op.accounts.models import Organization
-from marketing_op.core.caching import data_cache_key
+from marketing_op.core.caching import data_cache_key, once_per_data_version
 from marketing_op.core.exceptions import InvalidFilterError
 from marketing_op.core.pagination import MAX_PAGE_SIZE, NOT_OUR_CURSOR
 from marketing_op.measurements.filters import MeasurementFilters
@@ -53,7 +54,7 @@ def measurement_list(*, organization: Organization, filters: MeasurementFilters)
 
 
 TOTALS_CACHE_SECONDS = 24 * 60 * 60
-Cached = TypeVar("Cached", int, float, dict, list)
+Cached = TypeVar("Cached", int, float, dict, list, tuple)
 
 
 def _per_data_version(organization: Organization, kind: str, filters: MeasurementFilters) -> str:
@@ -61,11 +62,7 @@ def _per_data_version(organization: Organization, kind: str, filters: Measuremen
 
 
 def _once_per_data_version(key: str, compute: Callable[[], Cached]) -> Cached:
-    cached = cache.get(key)
-    if cached is None:
-        cached = compute()
-        cache.set(key, cached, TOTALS_CACHE_SECONDS)
-    return cast(Cached, cached)
+    return once_per_data_version(key, compute, TOTALS_CACHE_SECONDS)
 
 
 def measurement_count(*, organization: Organization, filters: MeasurementFilters) -> int:
@@ -73,12 +70,13 @@ def measurement_count(*, organization: Organization, filters: MeasurementFilters
     :func:`measurement_days`), or counted among the rows of the campaigns that the filters
     name; once per data version."""
     filters.check_date_range()
-    if not filters.campaigns:
+
+    def count() -> int:
+        if filters.campaigns:
+            return measurement_base(organization=organization, filters=filters).count()
         return sum(rows for _, rows in measurement_days(organization=organization, filters=filters))
-    return _once_per_data_version(
-        _per_data_version(organization, "count", filters),
-        lambda: measurement_base(organization=organization, filters=filters).count(),
-    )
+
+    return _once_per_data_version(_per_data_version(organization, "count", filters), count)
 
 
 # --- summaries: aggregates that cost the same at any table size ---------------------------------
@@ -464,56 +462,131 @@ def channel_weekly_sales_list(
     return every_week.order_by("week_start", "channel_name")
 
 
+WEEKLY_BLOCK_ROWS = 128
+"""The weekly sales are kept per data version in blocks of whole weeks: a block holds the
+weeks whose first row lies in one stretch of this many rows."""
+
+
+@dataclass(frozen=True)
+class WeeklySalesWeeks:
+    """The weeks of the weekly sales, first to last: each one's Monday (an ordinal) and the
+    position of its first row, and how many rows there are in all."""
+
+    mondays: list[int]
+    starts: list[int]
+    total: int
+
+    def block_of(self, week: int) -> int:
+        return self.starts[week] // WEEKLY_BLOCK_ROWS
+
+    def weeks_of(self, block: int) -> range:
+        """The positions of the weeks that make up ``block``."""
+        return range(
+            bisect_left(self.starts, block * WEEKLY_BLOCK_ROWS),
+            bisect_left(self.starts, (block + 1) * WEEKLY_BLOCK_ROWS),
+        )
+
+
+WeeklySalesRow = tuple[int, str, float]
+"""(Monday as an ordinal, channel name, conversions): a row of a block, as it is cached."""
+
+
+def _weekly_sales_rows(
+    *, organization: Organization, filters: MeasurementFilters
+) -> list[WeeklySalesRow]:
+    rows = channel_weekly_sales_list(organization=organization, filters=filters)
+    return [(row["week_start"].toordinal(), row["channel_name"], row["sales"]) for row in rows]
+
+
+def weekly_sales_block_key(
+    organization: Organization, filters: MeasurementFilters, block: int
+) -> str:
+    return _per_data_version(organization, f"weekly-sales-block-{block}", filters)
+
+
 def channel_weekly_sales_weeks(
     *, organization: Organization, filters: MeasurementFilters
-) -> list[tuple[int, int]]:
-    """(Monday as an ordinal, channels) of every week of the weekly sales, first to last:
-    how many rows each week gives, once per data version."""
+) -> WeeklySalesWeeks:
+    """Where each week of the weekly sales starts, once per data version. Reading them
+    sums every week, so the blocks of rows are kept too (see :func:`_weekly_sales_block`)."""
 
-    def weeks() -> list[tuple[int, int]]:
-        rows = channel_weekly_sales_list(organization=organization, filters=filters)
-        channels: dict[int, int] = {}
-        for row in rows:
-            monday = row["week_start"].toordinal()
-            channels[monday] = channels.get(monday, 0) + 1
-        return sorted(channels.items())
+    def weeks() -> tuple[list[int], list[int], int]:
+        rows = _weekly_sales_rows(organization=organization, filters=filters)
+        mondays: list[int] = []
+        starts: list[int] = []
+        for position, (monday, _, _) in enumerate(rows):
+            if not mondays or mondays[-1] != monday:
+                mondays.append(monday)
+                starts.append(position)
+        found = WeeklySalesWeeks(mondays, starts, len(rows))
+        blocks: dict[str, list[WeeklySalesRow]] = {}
+        for week, first_row in enumerate(starts):
+            key = weekly_sales_block_key(organization, filters, found.block_of(week))
+            following = starts[week + 1] if week + 1 < len(starts) else len(rows)
+            blocks.setdefault(key, []).extend(rows[first_row:following])
+        cache.set_many(blocks, TOTALS_CACHE_SECONDS)
+        return mondays, starts, len(rows)
 
-    return _once_per_data_version(_per_data_version(organization, "weeks", filters), weeks)
+    mondays, starts, total = _once_per_data_version(
+        _per_data_version(organization, "weekly-sales-weeks", filters), weeks
+    )
+    return WeeklySalesWeeks(mondays, starts, total)
+
+
+def _weekly_sales_block(
+    organization: Organization, filters: MeasurementFilters, weeks: WeeklySalesWeeks, block: int
+) -> list[WeeklySalesRow]:
+    """The rows of the weeks of ``block``, once per data version: summed over those weeks
+    only, when the cache lacks the block that was kept with the weeks."""
+
+    def rows() -> list[WeeklySalesRow]:
+        positions = weeks.weeks_of(block)
+        first_monday = datetime.date.fromordinal(weeks.mondays[positions[0]])
+        last_sunday = datetime.date.fromordinal(weeks.mondays[positions[-1]]) + ONE_WEEK - ONE_DAY
+        start, end = filters.start_date, filters.end_date
+        block_weeks = filters.model_copy(
+            update={
+                "start_date": max(start, first_monday) if start else first_monday,
+                "end_date": min(end, last_sunday) if end else last_sunday,
+            }
+        )
+        return _weekly_sales_rows(organization=organization, filters=block_weeks)
+
+    return _once_per_data_version(weekly_sales_block_key(organization, filters, block), rows)
 
 
 def channel_weekly_sales_count(*, organization: Organization, filters: MeasurementFilters) -> int:
     """How many (week, channel) rows the weekly sales have."""
-    weeks = channel_weekly_sales_weeks(organization=organization, filters=filters)
-    return sum(channels for _, channels in weeks)
+    return channel_weekly_sales_weeks(organization=organization, filters=filters).total
 
 
 def channel_weekly_sales_from_offset(
     *, organization: Organization, filters: MeasurementFilters, offset: int
-) -> tuple[QuerySet, int]:
-    """The weekly sales of the weeks that hold rows ``offset`` to ``offset`` + the largest
-    page, and how many rows lie before those weeks: the rows per week say which weeks a
-    page needs, so that a page sums its own weeks only."""
+) -> tuple[list[dict], int]:
+    """Rows ``offset`` to ``offset`` + the largest page (and one more) of the weekly sales,
+    and ``offset``: read from the blocks of weeks that hold them, so that a page costs the
+    same wherever it lies and whatever the table holds."""
     weeks = channel_weekly_sales_weeks(organization=organization, filters=filters)
-    first, before = 0, 0
-    while first < len(weeks) and before + weeks[first][1] <= offset:
-        before += weeks[first][1]
-        first += 1
-    if first == len(weeks):
-        return channel_weekly_sales_list(organization=organization, filters=filters), 0
-    last, covered = first, before + weeks[first][1]
-    while last + 1 < len(weeks) and covered <= offset + MAX_PAGE_SIZE:
-        last += 1
-        covered += weeks[last][1]
-    first_monday = datetime.date.fromordinal(weeks[first][0])
-    last_sunday = datetime.date.fromordinal(weeks[last][0]) + ONE_WEEK - ONE_DAY
-    start, end = filters.start_date, filters.end_date
-    page_weeks = filters.model_copy(
-        update={
-            "start_date": max(start, first_monday) if start else first_monday,
-            "end_date": min(end, last_sunday) if end else last_sunday,
+    if offset >= weeks.total:
+        return [], offset
+    week = bisect_right(weeks.starts, offset) - 1
+    block: int | None = weeks.block_of(week)
+    first_row = weeks.starts[weeks.weeks_of(weeks.block_of(week))[0]]
+    wanted = offset - first_row + MAX_PAGE_SIZE + 1
+    rows: list[WeeklySalesRow] = []
+    while len(rows) < wanted and block is not None:
+        rows += _weekly_sales_block(organization, filters, weeks, block)
+        following = weeks.weeks_of(block)[-1] + 1
+        block = weeks.block_of(following) if following < len(weeks.starts) else None
+    page = rows[offset - first_row : wanted]
+    return [
+        {
+            "week_start": datetime.date.fromordinal(monday),
+            "channel_name": channel,
+            "sales": sales,
         }
-    )
-    return channel_weekly_sales_list(organization=organization, filters=page_weeks), before
+        for monday, channel, sales in page
+    ], offset
 
 
 @dataclass(frozen=True)
