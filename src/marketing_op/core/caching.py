@@ -40,7 +40,7 @@ Computed = TypeVar("Computed")
 
 WORKER_COPY_SECONDS = 60
 """How long a server worker keeps its own copy of a value computed per data version."""
-WORKER_COPIES = 512
+WORKER_COPIES = 256
 """How many such values a worker keeps, the least recently used going first."""
 _worker_copies: OrderedDict[str, tuple[float, Any]] = OrderedDict()
 _worker_copies_lock = threading.Lock()
