@@ -7,6 +7,7 @@ import pytest
 
 from marketing_op.accounts.models import Organization, User
 from marketing_op.accounts.services import token_issue
+from marketing_op.accounts.throttling import forget_allowances
 from marketing_op.core.caching import forget_worker_copies
 from marketing_op.measurements import services
 from tests.contract import ContractClient
@@ -58,8 +59,10 @@ def _own_cache_counters(settings: Any, tmp_path_factory: Any) -> Any:
     from django.core.cache import cache
 
     forget_worker_copies()
+    forget_allowances()
     yield
     forget_worker_copies()
+    forget_allowances()
     if hasattr(cache, "delete_pattern"):
         cache.delete_pattern("*")
     else:

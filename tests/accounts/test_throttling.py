@@ -72,6 +72,70 @@ def test_data_requests_beyond_the_rate_limit_get_429(api_client, auth, settings)
     assert 0 < int(answers[-1]["Retry-After"]) <= 60
 
 
+def _rate_counter(token):
+    from django.core.cache import cache
+
+    from marketing_op.accounts import throttling
+    from marketing_op.accounts.models import AccessToken
+
+    access_token = AccessToken.objects.get()
+    return int(cache.get(throttling._key("token-rate", str(access_token.pk))) or 0)
+
+
+def test_a_worker_counts_a_tokens_requests_a_batch_at_a_time(api_client, auth, token, settings):
+    from marketing_op.accounts import throttling
+
+    settings.RATE_LIMIT_PER_MINUTE = 600
+    batch = throttling.rate_batch(600)
+    answers = [api_client.get(DATA_URL, **auth) for _ in range(2 * batch + 1)]
+
+    assert {answer.status_code for answer in answers} == {200}
+    assert batch == 10
+    assert _rate_counter(token) == 3 * batch
+
+
+def test_workers_together_never_let_more_than_the_limit_through(
+    api_client, auth, settings, monkeypatch
+):
+    """Batches are granted only up to the limit: a batch that one worker leaves unused
+    lets the others through less, never more."""
+    from marketing_op.accounts import throttling
+
+    settings.RATE_LIMIT_PER_MINUTE = 25
+    monkeypatch.setattr(throttling, "rate_batch", lambda limit: 10)
+    one_worker = [api_client.get(DATA_URL, **auth).status_code for _ in range(27)]
+    assert one_worker == [200] * 25 + [429] * 2
+
+    throttling.forget_allowances()
+    from django.core.cache import cache
+
+    cache.delete_pattern("*token-rate*") if hasattr(cache, "delete_pattern") else cache.clear()
+    several = []
+    for number in range(40):
+        if number % 3 == 0:
+            throttling.forget_allowances()  # the next request reaches another worker
+        several.append(api_client.get(DATA_URL, **auth).status_code)
+    assert several.count(200) <= 25
+    assert several[-5:] == [429] * 5
+
+
+def test_a_batch_of_counted_requests_ends_with_its_window(
+    api_client, auth, token, settings, monkeypatch
+):
+    from marketing_op.accounts import throttling
+
+    settings.RATE_LIMIT_PER_MINUTE = 600
+    clock = [5_000.0]
+    monkeypatch.setattr(throttling.time, "monotonic", lambda: clock[0])
+    api_client.get(DATA_URL, **auth)
+    assert _rate_counter(token) == 10
+
+    clock[0] += throttling.RATE_WINDOW_SECONDS + 1
+    api_client.get(DATA_URL, **auth)
+
+    assert _rate_counter(token) == 20  # counted again: the batch's window had passed
+
+
 @pytest.mark.parametrize(("username", "password"), [("ana", "wrong"), ("nobody", "wrong")])
 def test_a_failed_exchange_hashes_once_whether_or_not_the_user_exists(
     api_client, user, monkeypatch, username, password

@@ -203,8 +203,13 @@ def test_on_redis_a_cached_answer_comes_with_the_rate_limit_counter(
     backend = caches["default"]
     if not hasattr(backend, "client"):
         pytest.skip("the cache is not Redis")
+    from marketing_op.accounts.throttling import forget_allowances
+    from marketing_op.core.caching import forget_worker_copies
+
     measurement(organization, channel="tv", conversions=5.0)
     first = api_client.get(URLS[1], **auth)
+    forget_worker_copies()  # another worker, which has to count the request
+    forget_allowances()
     reads = []
     monkeypatch.setattr(type(backend), "get", lambda *args, **kwargs: reads.append(args))
 
@@ -213,6 +218,30 @@ def test_on_redis_a_cached_answer_comes_with_the_rate_limit_counter(
     assert again.status_code == 200
     assert again.content == first.content
     assert reads == []
+
+
+def test_a_worker_answers_a_repeated_question_without_asking_the_cache(
+    api_client, auth, organization, monkeypatch, settings
+):
+    """Its copy of the answer and its batch of counted requests: no round trip at all
+    until the batch is used up."""
+    from django.core.cache import caches
+
+    from marketing_op.accounts import throttling
+
+    backend = type(caches["default"])
+    settings.RATE_LIMIT_PER_MINUTE = 600
+    measurement(organization, channel="tv", conversions=5.0)
+    first = api_client.get(URLS[1], **auth)
+    asked = []
+    for name in ("get", "get_many", "incr", "add", "set"):
+        monkeypatch.setattr(backend, name, lambda *args, name=name, **kwargs: asked.append(name))
+    monkeypatch.setattr(throttling, "_count_batch_and_read", lambda *args: asked.append("count"))
+
+    again = [api_client.get(URLS[1], **auth) for _ in range(throttling.rate_batch(600) - 1)]
+
+    assert [answer.content for answer in again] == [first.content] * len(again)
+    assert asked == []
 
 
 def test_a_value_computed_per_data_version_is_kept_by_the_worker_for_a_while(monkeypatch):

@@ -18,7 +18,7 @@ from marketing_op.accounts.throttling import (
     login_failure_record,
     request_rate_check,
 )
-from marketing_op.core.caching import answer_cache_key
+from marketing_op.core.caching import answer_cache_key, worker_copy
 from marketing_op.core.exceptions import PermissionDenied
 
 MAX_CREDENTIAL_LENGTH = 256
@@ -57,8 +57,9 @@ def _acceptable(value: str) -> bool:
 class BearerToken(HttpBearer):
     """A live access token that carries ``scope``; counted against the rate limit.
 
-    The rate-limit counter and the cached answer to a GET (see ``core.caching``) are read
-    in one round trip to the cache; the answer waits on the request for ``cached_answer``.
+    When the rate-limit counter is counted (see ``request_rate_check``), the cached answer
+    to a GET (see ``core.caching``) is read in the same round trip to the cache, unless the
+    worker has a copy; the answer waits on the request for ``cached_answer``.
     """
 
     def __init__(self, scope: str = AccessToken.READ) -> None:
@@ -73,6 +74,8 @@ class BearerToken(HttpBearer):
         answer_key = None
         if request.method == "GET" and settings.ANSWER_CACHE_SECONDS > 0 and organization:
             answer_key = answer_cache_key(request=request, organization=organization)
+            if worker_copy(answer_key) is not None:
+                answer_key = None  # the worker has it: nothing to read with the counter
         request.prefetched_answer = (  # type: ignore[attr-defined]
             answer_key,
             request_rate_check(token_id=access_token.pk, also_read=answer_key),

@@ -46,6 +46,24 @@ _worker_copies: OrderedDict[str, tuple[float, Any]] = OrderedDict()
 _worker_copies_lock = threading.Lock()
 
 
+def worker_copy(key: str) -> Any:
+    """This worker's copy of the value under ``key``, or None."""
+    with _worker_copies_lock:
+        copy = _worker_copies.get(key)
+        if copy is None or copy[0] <= time.monotonic():
+            return None
+        _worker_copies.move_to_end(key)
+        return copy[1]
+
+
+def keep_worker_copy(key: str, value: Any, seconds: float = WORKER_COPY_SECONDS) -> None:
+    with _worker_copies_lock:
+        _worker_copies[key] = (time.monotonic() + min(seconds, WORKER_COPY_SECONDS), value)
+        _worker_copies.move_to_end(key)
+        while len(_worker_copies) > WORKER_COPIES:
+            _worker_copies.popitem(last=False)
+
+
 def once_per_data_version(key: str, compute: Callable[[], Computed], seconds: int) -> Computed:
     """The value under ``key`` (a :func:`data_cache_key`): from this worker's own copy, else
     from the shared cache, else ``compute``d and stored in both.
@@ -55,21 +73,14 @@ def once_per_data_version(key: str, compute: Callable[[], Computed], seconds: in
     needs them, and go after ``WORKER_COPY_SECONDS`` so that what the shared cache forgets
     (a flush, a restored database) is forgotten here too. Callers must not change a value.
     """
-    now = time.monotonic()
-    with _worker_copies_lock:
-        copy = _worker_copies.get(key)
-        if copy is not None and copy[0] > now:
-            _worker_copies.move_to_end(key)
-            return cast(Computed, copy[1])
+    value = worker_copy(key)
+    if value is not None:
+        return cast(Computed, value)
     value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, seconds)
-    with _worker_copies_lock:
-        _worker_copies[key] = (now + WORKER_COPY_SECONDS, value)
-        _worker_copies.move_to_end(key)
-        while len(_worker_copies) > WORKER_COPIES:
-            _worker_copies.popitem(last=False)
+    keep_worker_copy(key, value)
     return cast(Computed, value)
 
 
@@ -117,25 +128,30 @@ def cached_answer(
 ) -> HttpResponse:
     """The answer to this URL for the organisation's current data: ``compute``d, validated
     by ``schema`` and rendered once, then read from the cache until an import changes the
-    data (the key holds the data version) or ``ANSWER_CACHE_SECONDS`` pass.
+    data (the key holds the data version) or ``ANSWER_CACHE_SECONDS`` pass. The worker
+    keeps a copy too (see :func:`once_per_data_version`), so that a repeated question
+    often costs no round trip to the shared cache at all.
 
     ``response`` carries the headers of the answer (ETag, Cache-Control, Link), which are
     kept with it. The key holds the organisation, so no answer can reach another one.
     """
     key = answer_cache_key(request=request, organization=organization)
     seconds = settings.ANSWER_CACHE_SECONDS
-    prefetched_key, prefetched = getattr(request, "prefetched_answer", (None, None))
-    if seconds <= 0:
-        stored = None
-    elif prefetched_key == key and prefetched is not NOT_READ:
-        stored = prefetched
-    else:
-        stored = cache.get(key)
+    stored = None
+    if seconds > 0:
+        stored = worker_copy(key)
+        if stored is None:
+            prefetched_key, prefetched = getattr(request, "prefetched_answer", (None, NOT_READ))
+            read = prefetched_key == key and prefetched is not NOT_READ
+            stored = prefetched if read else cache.get(key)
+            if stored is not None:
+                keep_worker_copy(key, stored, seconds)
     if stored is None:
         data = schema.model_validate(compute()).model_dump()
         stored = (json_bytes(data), response.get("Link"))
         if seconds > 0:
             cache.set(key, stored, seconds)
+            keep_worker_copy(key, stored, seconds)
     content, link = stored
     answer = HttpResponse(content, content_type=JSON_CONTENT_TYPE)
     for header, value in response.items():
