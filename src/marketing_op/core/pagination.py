@@ -116,9 +116,9 @@ def paginate(
     ``total`` saves the COUNT where the caller can count more cheaply than ``queryset``.
     ``skipped`` says how many rows of the list lie before ``queryset``, which starts that
     far in (see ``measurement_seek``; a list that starts at the page's offset, as the
-    weekly sales do, skips ``offset`` rows). An aggregated QuerySet (one row per group) computes
-    every group for any page anyway, so its page counts the groups in the same query
-    (``COUNT(*) OVER ()``).
+    weekly sales do, skips ``offset`` rows). An aggregated QuerySet (one row per group)
+    computes every group for any page anyway, so its page counts the groups in the same
+    query (``COUNT(*) OVER ()``).
     """
     cursor = getattr(page, "cursor", None)
     offset = page.offset
