@@ -20,11 +20,19 @@ def free_port():
 
 @pytest.fixture
 def server(tmp_path):
+    # As `make run` starts it: SQLite, and the file cache under its own home, so that the
+    # server leaves nothing in a Redis that the test run may share.
     environment = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
-        "MARKETING_OP_HOME": str(tmp_path),
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"REDIS_URL", "CACHE_LOCATION", "CACHE_KEY_PREFIX"}
     }
+    environment.update(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+            "MARKETING_OP_HOME": str(tmp_path),
+        }
+    )
     command = [sys.executable, "-m", "marketing_op"]
     subprocess.run([*command, "migrate", "-v", "0"], env=environment, check=True, timeout=120)
     subprocess.run(
