@@ -486,6 +486,15 @@ class WeeklySalesWeeks:
             bisect_left(self.starts, (block + 1) * WEEKLY_BLOCK_ROWS),
         )
 
+    def blocks_from(self, block: int) -> Iterator[int]:
+        """``block`` and the blocks after it, in order."""
+        while True:
+            yield block
+            following = self.weeks_of(block)[-1] + 1
+            if following == len(self.starts):
+                return
+            block = self.block_of(following)
+
 
 WeeklySalesRow = tuple[int, str, float]
 """(Monday as an ordinal, channel name, conversions): a row of a block, as it is cached."""
@@ -569,15 +578,14 @@ def channel_weekly_sales_from_offset(
     weeks = channel_weekly_sales_weeks(organization=organization, filters=filters)
     if offset >= weeks.total:
         return [], offset
-    week = bisect_right(weeks.starts, offset) - 1
-    block: int | None = weeks.block_of(week)
-    first_row = weeks.starts[weeks.weeks_of(weeks.block_of(week))[0]]
+    first_block = weeks.block_of(bisect_right(weeks.starts, offset) - 1)
+    first_row = weeks.starts[weeks.weeks_of(first_block)[0]]
     wanted = offset - first_row + MAX_PAGE_SIZE + 1
     rows: list[WeeklySalesRow] = []
-    while len(rows) < wanted and block is not None:
+    for block in weeks.blocks_from(first_block):
+        if len(rows) >= wanted:
+            break
         rows += _weekly_sales_block(organization, filters, weeks, block)
-        following = weeks.weeks_of(block)[-1] + 1
-        block = weeks.block_of(following) if following < len(weeks.starts) else None
     page = rows[offset - first_row : wanted]
     return [
         {
