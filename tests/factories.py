@@ -122,3 +122,22 @@ def measurement(organization: Organization, **fields: object) -> Measurement:
         for key, value in fields.items()
     }
     return MeasurementFactory(organization=organization, **renamed)
+
+
+def stored_measurements(organization: Organization | None = None) -> list[tuple[object, ...]]:
+    """(organisation, product, campaign type, campaign, channel, date, conversions) of every
+    stored measurement, or of the organisation's."""
+    rows = Measurement.objects.all()
+    if organization is not None:
+        rows = rows.filter(organization=organization)
+    return list(
+        rows.values_list(
+            "organization__name",
+            "campaign__product__name",
+            "campaign__campaign_type",
+            "campaign__name",
+            "channel__name",
+            "date",
+            "conversions",
+        )
+    )

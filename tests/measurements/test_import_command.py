@@ -28,27 +28,14 @@ from marketing_op.measurements.models import (
     Product,
     WeeklyConversions,
 )
-from tests.factories import OrganizationFactory, measurement
+from tests.factories import OrganizationFactory, measurement, stored_measurements
 
 HEADER = "product,campaign_type,campaign,channel,date,conversions\n"
 MARKETING_OP = str(Path(sys.executable).with_name("marketing-op"))
 
 
 def stored(organization: Any = None) -> set[tuple[Any, ...]]:
-    rows = Measurement.objects.all()
-    if organization is not None:
-        rows = rows.filter(organization=organization)
-    return set(
-        rows.values_list(
-            "organization__name",
-            "campaign__product__name",
-            "campaign__campaign_type",
-            "campaign__name",
-            "channel__name",
-            "date",
-            "conversions",
-        )
-    )
+    return set(stored_measurements(organization))
 
 
 def snapshot() -> tuple[Any, ...]:

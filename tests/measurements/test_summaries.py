@@ -28,6 +28,7 @@ from marketing_op.measurements.services import (
     day_ranges,
     measurement_import,
 )
+from tests.factories import stored_measurements
 
 pytestmark = pytest.mark.django_db
 
@@ -242,15 +243,7 @@ def test_any_sequence_of_imports_keeps_the_data_and_the_summaries_exact(
 
 
 def stored_rows_of(organization: Any) -> dict[tuple[Any, ...], float]:
-    stored = Measurement.objects.filter(organization=organization).values_list(
-        "campaign__product__name",
-        "campaign__campaign_type",
-        "campaign__name",
-        "channel__name",
-        "date",
-        "conversions",
-    )
-    return {row[:5]: row[5] for row in stored}
+    return {row[1:6]: row[6] for row in stored_measurements(organization)}
 
 
 # --- reads through the summaries answer what the raw rows answer --------------------------------

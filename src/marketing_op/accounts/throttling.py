@@ -80,6 +80,8 @@ def login_failure_record(*, username: str, address: str) -> None:
 
 MAX_RATE_BATCH = 10
 """At most this many of a token's requests are counted at once (see ``request_rate_check``)."""
+MAX_ALLOWANCES = 10_000
+"""Tokens whose batches a worker keeps; past that it forgets them all and counts again."""
 _allowances: dict[int, tuple[int, float]] = {}
 _allowances_lock = threading.Lock()
 
@@ -130,9 +132,6 @@ def request_rate_check(*, token_id: int, also_read: str | None = None) -> Any:
             _allowances.clear()
         _allowances[token_id] = (granted - 1, now + seconds_left)
     return value
-
-
-MAX_ALLOWANCES = 10_000
 
 
 def forget_allowances() -> None:
