@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import DateField, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, DateField, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast, TruncWeek
 
 from marketing_op.accounts.models import Organization
@@ -67,16 +67,14 @@ def _once_per_data_version(key: str, compute: Callable[[], Cached]) -> Cached:
 
 def measurement_count(*, organization: Organization, filters: MeasurementFilters) -> int:
     """How many measurements match: summed from the rows per day (see
-    :func:`measurement_days`), or counted among the rows of the campaigns that the filters
-    name; once per data version."""
+    :func:`measurement_days`), once per data version."""
     filters.check_date_range()
-
-    def count() -> int:
-        if filters.campaigns:
-            return measurement_base(organization=organization, filters=filters).count()
-        return sum(rows for _, rows in measurement_days(organization=organization, filters=filters))
-
-    return _once_per_data_version(_per_data_version(organization, "count", filters), count)
+    return _once_per_data_version(
+        _per_data_version(organization, "count", filters),
+        lambda: sum(
+            rows for _, rows in measurement_days(organization=organization, filters=filters)
+        ),
+    )
 
 
 # --- summaries: aggregates that cost the same at any table size ---------------------------------
@@ -152,22 +150,23 @@ def measurement_days(
     *, organization: Organization, filters: MeasurementFilters
 ) -> list[tuple[int, int]]:
     """(day as an ordinal, matching rows) of every day with matching measurements, first to
-    last: one read of the daily summary, once per data version. Empty when the filters name
-    campaigns, which the summaries do not keep."""
-    if filters.campaigns:
-        return []
+    last, once per data version: one read of the daily summary, or, when the filters name
+    campaigns (which the summaries do not keep), of those campaigns' measurements through
+    the campaign index (a campaign has at most one row per day and channel)."""
 
     def days() -> list[tuple[int, int]]:
-        matching = _summary_names(organization, filters)
-        if filters.start_date:
-            matching &= Q(date__gte=filters.start_date)
-        if filters.end_date:
-            matching &= Q(date__lte=filters.end_date)
-        summed = DailyConversions.objects.filter(matching).values_list("date")
-        return [
-            (day.toordinal(), rows)
-            for day, rows in summed.annotate(Sum("measurements")).order_by("date")
-        ]
+        if filters.campaigns:
+            measurements = measurement_base(organization=organization, filters=filters)
+            counted = measurements.values_list("date").annotate(Count("pk"))
+        else:
+            matching = _summary_names(organization, filters)
+            if filters.start_date:
+                matching &= Q(date__gte=filters.start_date)
+            if filters.end_date:
+                matching &= Q(date__lte=filters.end_date)
+            summed = DailyConversions.objects.filter(matching).values_list("date")
+            counted = summed.annotate(Sum("measurements"))
+        return [(day.toordinal(), rows) for day, rows in counted.order_by("date")]
 
     return _once_per_data_version(_per_data_version(organization, "days", filters), days)
 
@@ -177,8 +176,7 @@ def measurement_seek(
 ) -> tuple[datetime.date | None, int]:
     """Where a page deep in the measurements starts: the first date to read, and how many
     matching rows lie before it, counted from the rows per day, so that ``offset`` skips
-    whole days without reading them; (None, 0) when the page is near the start or the
-    filters name campaigns."""
+    whole days without reading them; (None, 0) when the page is near the start."""
     if offset < SEEK_FROM_OFFSET:
         return None, 0
     before = 0
