@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Max, Min
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -392,9 +394,19 @@ def keys_of(page: list[dict]) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.parametrize(
-    "reading_cost",
-    [0, selectors.READING_COST_IN_LOOKUPS, 10**9],
-    ids=["days read whole", "days walked or read whole", "days walked"],
+    ("reading_cost", "query_cost"),
+    [
+        (0, selectors.QUERY_COST_IN_LOOKUPS),
+        (selectors.READING_COST_IN_LOOKUPS, selectors.QUERY_COST_IN_LOOKUPS),
+        (10**9, selectors.QUERY_COST_IN_LOOKUPS),
+        (selectors.READING_COST_IN_LOOKUPS, 10**9),
+    ],
+    ids=[
+        "days read whole",
+        "days walked or read whole",
+        "days walked",
+        "days read whole in one query rather than walked in several",
+    ],
 )
 @read_settings
 @given(
@@ -404,12 +416,21 @@ def keys_of(page: list[dict]) -> list[tuple[Any, ...]]:
     page_size=st.integers(min_value=1, max_value=101),
 )
 def test_a_page_read_day_by_day_is_the_page_of_the_sorted_rows(
-    organization, stored_rows, monkeypatch, reading_cost, filters, offset, cursor_row, page_size
+    organization,
+    stored_rows,
+    monkeypatch,
+    reading_cost,
+    query_cost,
+    filters,
+    offset,
+    cursor_row,
+    page_size,
 ):
     """Both ways of reading a day (whole and sorted, or walking the campaign-channel pairs)
     give the rows of the documented order, at any offset (offsets inside a day start from
     a checkpoint every three rows) and after any cursor."""
     monkeypatch.setattr(selectors, "READING_COST_IN_LOOKUPS", reading_cost)
+    monkeypatch.setattr(selectors, "QUERY_COST_IN_LOOKUPS", query_cost)
     monkeypatch.setattr(selectors, "SEEK_FROM_OFFSET", 0)
     monkeypatch.setattr(selectors, "DAY_CHECKPOINT_ROWS", 3)
     ordered = ordered_keys(matching(stored_rows, filters))
@@ -427,6 +448,26 @@ def test_a_page_read_day_by_day_is_the_page_of_the_sorted_rows(
         after = selectors.MeasurementDays(organization=organization, filters=filters).after(cursor)
         next_page = after[0:page_size]
         assert keys_of(next_page) == ordered[cursor_row + 1 : cursor_row + 1 + page_size]
+
+
+def test_days_that_would_each_be_walked_are_read_in_one_query_when_queries_cost_more(
+    organization, stored_rows, monkeypatch
+):
+    filters = MeasurementFilters()
+    ordered = ordered_keys(matching(stored_rows, filters))
+    three_days = sum(1 for key in ordered if key[0] < FIRST_DAY + datetime.timedelta(days=3))
+    days = selectors.MeasurementDays(organization=organization, filters=filters)
+    days[0:1]  # the rows per day and the pairs are counted once per data version
+
+    queries = {}
+    for query_cost in (0, 10**9):
+        monkeypatch.setattr(selectors, "QUERY_COST_IN_LOOKUPS", query_cost)
+        with CaptureQueriesContext(connection) as captured:
+            page = days[0:three_days]
+        assert keys_of(page) == ordered[:three_days]
+        queries[query_cost] = len(captured)
+
+    assert queries == {0: 3, 10**9: 1}
 
 
 @pytest.mark.parametrize("block_rows", [3, selectors.WEEKLY_BLOCK_ROWS])

@@ -247,6 +247,10 @@ PASSING_COST_IN_LOOKUPS = 0.15
 READING_COST_IN_LOOKUPS = 1.75
 """What reading a day's row, looking its names up and sorting it costs, in look-ups of the
 walk. A day is walked when the walk would cost less than reading it whole."""
+QUERY_COST_IN_LOOKUPS = 200
+"""What one more query costs (a round trip, planning), in look-ups of the walk: a page whose
+days would each be walked in a query of their own is read whole in one query when that
+costs less."""
 
 
 @dataclass
@@ -298,6 +302,8 @@ class MeasurementDays:
         """The queries that read rows ``skip`` to ``skip + wanted`` of the list."""
         pairs = campaign_channel_count(organization=self.organization, filters=self.filters)
         plan: list[DaysRead] = []
+        plan_cost = 0.0
+        reading_every_day = float(QUERY_COST_IN_LOOKUPS)
         for day, day_rows in self._days():
             names_after = None
             available = day_rows - skip
@@ -311,18 +317,28 @@ class MeasurementDays:
             rows_walked = skip + min(wanted, day_rows)
             pairs_passed = rows_walked * pairs / day_rows
             walk_cost = rows_walked + PASSING_COST_IN_LOOKUPS * pairs_passed
-            if walk_cost <= READING_COST_IN_LOOKUPS * day_rows:
+            reading_cost = READING_COST_IN_LOOKUPS * day_rows
+            reading_every_day += reading_cost
+            if walk_cost <= reading_cost:
                 plan.append(DaysRead(DAY_WALK, day, day, skip, names_after))
+                plan_cost += walk_cost + QUERY_COST_IN_LOOKUPS
             elif plan and plan[-1].sql == DAYS_READ_WHOLE and not names_after:
                 plan[-1].last = day
+                plan_cost += reading_cost
             else:
                 plan.append(DaysRead(DAYS_READ_WHOLE, day, day, skip, names_after))
+                plan_cost += reading_cost + QUERY_COST_IN_LOOKUPS
             # The rows after a cursor in its day are not counted: the next days are planned
             # too, and read only if the page is not full.
             wanted -= available
             skip = 0
             if wanted <= 0:
                 break
+        if len(plan) > 1 and reading_every_day < plan_cost:
+            first = plan[0]
+            return [
+                DaysRead(DAYS_READ_WHOLE, first.first, plan[-1].last, first.skip, first.names_after)
+            ]
         return plan
 
     def _checkpoint(self, day: datetime.date, skip: int) -> tuple[tuple, int]:
