@@ -42,6 +42,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bench.in_process import REQUESTS as IN_PROCESS_REQUESTS
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "bench"
 RESULTS_DIR = BENCH_DIR / "results"
@@ -122,6 +124,9 @@ class Result:
     # floor that the case's ratio divides by, so that the machine's drift during a run
     # does not move the ratio.
     floor_requests_per_second: float | None = None
+    # The median of the case's request inside one process, without HTTP or load
+    # (bench/in_process.py); measured with the computed server's settings.
+    in_process_ms: float | None = None
 
 
 class BenchError(Exception):
@@ -705,10 +710,32 @@ def bench_dataset(load: Load, dataset: Dataset, password: str, answers: str) -> 
             if cold:
                 results[-1].first_after_import_ms = round(statistics.median(cold), 1)
                 results[-1].first_after_import_max_ms = round(max(cold), 1)
+    if answers == "computed":
+        in_process = in_process_medians(environment, token, [case.path for case in cases])
+        for result in results:
+            result.in_process_ms = in_process[result.path]
     for result in results:
         result.answers = answers
         judge(result, result.floor_requests_per_second or results[0].requests_per_second)
     return results
+
+
+def in_process_medians(environment: dict[str, str], token: str, paths: list[str]) -> dict:
+    """The median milliseconds of each path inside one process (see bench/in_process.py),
+    with the given server environment."""
+    log(f"in-process medians of {len(paths)} cases")
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.in_process"],
+        input=json.dumps({"token": token, "paths": paths}),
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise BenchError(f"bench/in_process.py failed:\n{completed.stderr[-2000:]}")
+    return dict(json.loads(completed.stdout))
 
 
 # --- the server comparison ---------------------------------------------------------------------
@@ -813,8 +840,8 @@ def mark(value: bool | None) -> str:
 def results_table(results: list[Result]) -> list[str]:
     lines = [
         "| dataset | answers | endpoint | case | req/s | p50 ms | p99 ms | errors | floor "
-        "| ÷ floor | target | met | first after import ms (max) |",
-        "|---|---|---|---|--:|--:|--:|--:|--:|--:|---|:-:|--:|",
+        "| ÷ floor | target | met | first after import ms (max) | in-process ms |",
+        "|---|---|---|---|--:|--:|--:|--:|--:|--:|---|:-:|--:|--:|",
     ]
     for result in results:
         endpoint = result.endpoint.removeprefix("/api/marketing/").removeprefix("/api")
@@ -824,7 +851,8 @@ def results_table(results: list[Result]) -> list[str]:
             f"| {per_second(result.requests_per_second)} | {milliseconds(result.p50_ms)} "
             f"| {milliseconds(result.p99_ms)} | {result.errors} "
             f"| {floor_of(result)} | {ratio} "
-            f"| {result.target} | {mark(result.meets_target)} | {cold_times(result)} |"
+            f"| {result.target} | {mark(result.meets_target)} | {cold_times(result)} "
+            f"| {'' if result.in_process_ms is None else f'{result.in_process_ms:.2f}'} |"
         )
     return lines
 
@@ -856,6 +884,9 @@ def write_results(
         "stay cached there, so `first after import` gives, for each case, the median and the "
         f"slowest of {COLD_RUNS} first requests after a new data version (every cache cold), "
         "one at a time, timed by the client",
+        f"- in-process ms (computed rows): the median of {IN_PROCESS_REQUESTS} requests of the "
+        "case through Django's test client in one process with the computed server's settings "
+        "(bench/in_process.py): no HTTP server, no load, no connection health check",
         f"- pages: page_size={PAGE_SIZE} on every list case; ÷ floor is req/s divided by "
         "the req/s of GET /api/health/ on the same server, measured for half as long just "
         "before the case (`floor` column), so that the machine's drift during a run moves "
