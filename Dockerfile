@@ -30,6 +30,8 @@ RUN python -m venv /opt/build-tools \
 # README.m[d] matches README.md when present (pyproject's readme) without requiring it.
 COPY pyproject.toml README.m[d] ./
 COPY src ./src
+# The package's core/openapi.yaml (served at /api/openapi.yaml) links to this file.
+COPY docs/openapi.yaml ./docs/openapi.yaml
 RUN /opt/build-tools/bin/pip wheel --no-cache-dir --no-deps --no-build-isolation -w /build/dist . \
  && /opt/venv/bin/pip install --no-cache-dir --no-deps /build/dist/marketing_op-*.whl
 

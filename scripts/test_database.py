@@ -1,9 +1,15 @@
-"""Run a command with a PostgreSQL server for the tests.
+"""Run a command (``make test``'s pytest runs) with a PostgreSQL server for the tests.
 
-Uses ``DATABASE_URL`` when it is set, else the server at 127.0.0.1:5432 when one answers,
-else starts a throwaway server from the local PostgreSQL binaries in a temporary folder and
-removes it afterwards. Each run gets a test database name of its own, so that runs sharing a
-server never touch each other's databases. Redis at 127.0.0.1:6379 is used when it answers.
+Uses ``DATABASE_URL`` when it is set, else the server at ``TEST_POSTGRES_HOST``:
+``TEST_POSTGRES_PORT`` (127.0.0.1:5432, user postgres) when one answers, else a throwaway
+server that pytest-postgresql's ``PostgreSQLExecutor`` starts from the local binaries
+(``TEST_POSTGRES_BINDIR``, else ``pg_config --bindir``, else the newest
+/usr/lib/postgresql/*/bin) and that is removed afterwards. With neither, the run fails.
+Each run gets a test database name of its own, so that runs sharing a server never touch
+each other's databases, and the same name as its cache key prefix in Redis at
+127.0.0.1:6379, used when it answers.
+
+Usage: python scripts/test_database.py -- COMMAND [ARGS...]
 """
 
 from __future__ import annotations
@@ -19,10 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+from pytest_postgresql.executors import PostgreSQLExecutor
+
+SERVER_ACCOUNT = "postgres"
+"""PostgreSQL refuses to run as root: as root, the throwaway server runs as this account."""
 
 
-def _answers(host: str, port: int) -> bool:
+def answers(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):
             return True
@@ -30,123 +39,106 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _binaries() -> Path:
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        bindir = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout
-        if (Path(bindir.strip()) / "initdb").exists():
-            return Path(bindir.strip())
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
-    if shutil.which("initdb"):
-        return Path(shutil.which("initdb") or "").parent
-    if candidates:
-        return Path(candidates[0]).parent
-    sys.exit("No PostgreSQL answers at 127.0.0.1:5432 and no local binaries (initdb) were found.")
+def pg_ctl() -> Path:
+    """The local ``pg_ctl``, or exit with a message saying what was looked for."""
+    bindirs = [os.environ.get("TEST_POSTGRES_BINDIR", "")]
+    if not bindirs[0]:
+        if shutil.which("pg_config"):
+            bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
+            bindirs = [bindir.stdout.strip()]
+        bindirs += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version, reverse=True)
+    for bindir in bindirs:
+        if bindir and (Path(bindir) / "pg_ctl").is_file() and (Path(bindir) / "initdb").is_file():
+            return Path(bindir) / "pg_ctl"
+    sys.exit(
+        "No PostgreSQL for the tests: none answers at "
+        f"{os.environ.get('TEST_POSTGRES_HOST', '127.0.0.1')}:"
+        f"{os.environ.get('TEST_POSTGRES_PORT', '5432')}, DATABASE_URL is not set, and no "
+        f"PostgreSQL binaries (pg_ctl, initdb) were found in {[b for b in bindirs if b]}. "
+        "Install the PostgreSQL server package or start a server."
+    )
 
 
-def _as_server_user(command: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: run it as the postgres (or nobody) account."""
-    if os.geteuid() != 0:
-        return command
-    for account in ("postgres", "nobody"):
-        try:
-            pwd.getpwnam(account)
-        except KeyError:
-            continue
-        return ["runuser", "-u", account, "--", *command]
-    sys.exit("Running as root with no postgres or nobody account to run PostgreSQL as.")
+def _version(bindir: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in Path(bindir).parent.name.split(".") if part.isdigit())
 
 
-def _start_throwaway() -> tuple[str, Path, Path]:
-    bindir = _binaries()
-    folder = Path(tempfile.mkdtemp(prefix="marketing-op-pg-"))
-    data = folder / "data"
+def throwaway_server(folder: Path) -> PostgreSQLExecutor:
+    """A PostgreSQL server on a free port of 127.0.0.1, its data and socket in ``folder``.
+
+    As root, ``pg_ctl`` runs through ``runuser`` as ``SERVER_ACCOUNT``, which owns the
+    server's folder; the wrapper itself stays in the root-owned ``folder``.
+    """
+    executable = pg_ctl()
+    server = folder / "server"
+    server.mkdir()
     if os.geteuid() == 0:
-        account = "postgres" if _has_account("postgres") else "nobody"
-        shutil.chown(folder, user=account)
-    port = _free_port()
-    subprocess.run(
-        _as_server_user(
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ]
-        ),
-        check=True,
-        stdout=subprocess.DEVNULL,
+        try:
+            pwd.getpwnam(SERVER_ACCOUNT)
+        except KeyError:
+            sys.exit(
+                f"Running as root, and there is no {SERVER_ACCOUNT!r} account to run PostgreSQL as."
+            )
+        folder.chmod(0o711)
+        shutil.chown(server, user=SERVER_ACCOUNT)
+        wrapper = folder / "pg_ctl"
+        wrapper.write_text(f'#!/bin/sh\nexec runuser -u {SERVER_ACCOUNT} -- "{executable}" "$@"\n')
+        wrapper.chmod(0o755)
+        executable = wrapper
+    return PostgreSQLExecutor(
+        executable=str(executable),
+        host="127.0.0.1",
+        port=free_port(),
+        datadir=str(server / "data"),
+        unixsocketdir=str(server),
+        logfile=str(server / "log"),
+        startparams="-w",
+        dbname="postgres",
+        user="postgres",
+        postgres_options="-c listen_addresses=127.0.0.1",
     )
-    subprocess.run(
-        _as_server_user(
-            [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(folder / "log"),
-                "-w",
-                "-o",
-                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 "
-                "-c fsync=off -c synchronous_commit=off",
-                "start",
-            ]
-        ),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    print(f"Started a throwaway PostgreSQL on 127.0.0.1:{port}", file=sys.stderr)
-    return f"postgres://postgres@127.0.0.1:{port}/postgres", bindir, data
-
-
-def _has_account(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
 
 
 def main() -> int:
     command = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else sys.argv[1:]
     environment = dict(os.environ)
-    throwaway: tuple[Path, Path] | None = None
-    if not environment.get("DATABASE_URL"):
-        if _answers("127.0.0.1", 5432):
-            environment["DATABASE_URL"] = DEFAULT_URL
-        else:
-            url, bindir, data = _start_throwaway()
-            environment["DATABASE_URL"] = url
-            throwaway = (bindir, data)
-    environment.setdefault(
-        "TEST_DATABASE_NAME", f"test_marketing_op_{os.getpid()}_{int(time.time())}"
-    )
-    if "REDIS_URL" not in environment and _answers("127.0.0.1", 6379):
-        environment["REDIS_URL"] = "redis://127.0.0.1:6379/0"
-    environment.setdefault("CACHE_KEY_PREFIX", environment["TEST_DATABASE_NAME"])
+    host = environment.get("TEST_POSTGRES_HOST", "127.0.0.1")
+    port = int(environment.get("TEST_POSTGRES_PORT", "5432"))
+    folder: Path | None = None
+    server: PostgreSQLExecutor | None = None
     try:
+        if not environment.get("DATABASE_URL"):
+            if answers(host, port):
+                environment["DATABASE_URL"] = f"postgres://postgres@{host}:{port}/postgres"
+            else:
+                folder = Path(tempfile.mkdtemp(prefix="marketing-op-pg-"))
+                server = throwaway_server(folder)
+                server.start()
+                print(
+                    f"Started a throwaway PostgreSQL on 127.0.0.1:{server.port} in {folder}",
+                    file=sys.stderr,
+                )
+                environment["DATABASE_URL"] = (
+                    f"postgres://postgres@127.0.0.1:{server.port}/postgres"
+                )
+        environment.setdefault(
+            "TEST_DATABASE_NAME", f"test_marketing_op_{os.getpid()}_{int(time.time())}"
+        )
+        if "REDIS_URL" not in environment and answers("127.0.0.1", 6379):
+            environment["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        environment.setdefault("CACHE_KEY_PREFIX", environment["TEST_DATABASE_NAME"])
         return subprocess.run(command, env=environment).returncode
     finally:
-        if throwaway:
-            bindir, data = throwaway
-            subprocess.run(
-                _as_server_user(
-                    [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
-                ),
-                stdout=subprocess.DEVNULL,
-            )
-            shutil.rmtree(data.parent, ignore_errors=True)
+        if server is not None and server.running():
+            server.stop()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

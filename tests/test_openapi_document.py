@@ -1,12 +1,13 @@
-"""The hand-written OpenAPI document: valid, in step with the code, rendered up to date."""
+"""The hand-written OpenAPI document: valid, in step with the code, served as written and
+shown at /api/reference/."""
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import re
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,8 +20,6 @@ from referencing.jsonschema import DRAFT202012
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENAPI_YAML = ROOT / "docs" / "openapi.yaml"
-OPENAPI_HTML = ROOT / "docs" / "openapi.html"
-RENDER_SCRIPT = ROOT / "scripts" / "render_openapi.py"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DOCUMENT_URI = "urn:marketing-op:openapi"
 
@@ -95,6 +94,26 @@ def test_the_document_is_valid_openapi_3_1():
         validate(spec)
     except OpenAPIValidationError as error:  # pragma: no cover - shown only on failure
         pytest.fail(f"docs/openapi.yaml is not valid OpenAPI 3.1: {error}")
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that viewers read too (Swagger UI refuses a duplicated key; PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        duplicated = sorted({str(key) for key in keys if keys.count(key) > 1})
+        if duplicated:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicated keys {duplicated}", node.start_mark
+            )
+        return super().construct_mapping(node, deep=deep)
+
+
+def test_the_document_has_no_duplicated_keys():
+    try:
+        yaml.load(OPENAPI_YAML.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)  # noqa: S506
+    except yaml.constructor.ConstructorError as error:
+        pytest.fail(f"docs/openapi.yaml: {error}")
 
 
 def test_every_response_has_an_example_that_matches_its_schema():
@@ -263,33 +282,70 @@ def _http_schemes(spec: dict[str, Any], operation: dict[str, Any]) -> set[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# (c) the HTML rendering is up to date
+# (c) served as written, and shown by Swagger UI at /api/reference/
 
 
-@cache
-def render_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("render_openapi", RENDER_SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+class PageParts(HTMLParser):
+    """The scripts (``src`` or inline type and text) and stylesheets of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[dict[str, str]] = []
+        self.stylesheets: list[str] = []
+        self._in_script: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "script":
+            self._in_script = {**attributes, "text": ""}
+            self.scripts.append(self._in_script)
+        elif tag == "link" and attributes.get("rel") == "stylesheet":
+            self.stylesheets.append(attributes["href"])
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script is not None:
+            self._in_script["text"] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = None
 
 
-def test_the_html_rendering_is_up_to_date():
-    expected = render_module().render_file(OPENAPI_YAML)
-    assert OPENAPI_HTML.exists(), "docs/openapi.html is missing: run `make docs`"
-    assert OPENAPI_HTML.read_text(encoding="utf-8") == expected, (
-        "docs/openapi.html is out of date with docs/openapi.yaml: run `make docs`"
-    )
+def test_the_document_is_served_as_written(client):
+    response = client.get("/api/openapi.yaml")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/yaml")
+    assert response.content == OPENAPI_YAML.read_bytes()
+    assert yaml.safe_load(response.content) == document()
 
 
-def test_the_html_is_self_contained_and_lists_every_operation():
-    html = OPENAPI_HTML.read_text(encoding="utf-8")
-    assert not re.search(r"<script|<link|<img|<iframe|@import|url\(", html, re.IGNORECASE), (
-        "docs/openapi.html must not load anything"
-    )
-    module = render_module()
-    for method, path in operations(document()):
-        anchor = module.operation_anchor(method.lower(), path)
-        assert f"id='{anchor}'" in html, f"{method} {path} is missing from docs/openapi.html"
+def test_the_reference_page_shows_the_document_with_swagger_ui(client):
+    response = client.get("/api/reference/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    page = PageParts()
+    page.feed(response.content.decode())
+    sources = [script["src"] for script in page.scripts if "src" in script]
+    inline = [script for script in page.scripts if "src" not in script]
+    assert [Path(source).name for source in sources] == [
+        "swagger-ui-bundle.js",
+        "swagger-ui-init.js",
+    ]
+    assert [script["type"] for script in inline] == ["application/json"], "no inline code"
+    assert json.loads(inline[0]["text"])["url"] == "/api/openapi.yaml"
+    for asset in [*sources, *page.stylesheets]:
+        served = client.get(asset)
+        assert served.status_code == 200, asset
+        assert b"".join(served.streaming_content), asset
+
+
+def test_the_reference_page_allows_only_its_own_scripts_and_styles(client):
+    policy = client.get("/api/reference/")["Content-Security-Policy"]
+
+    directives = dict(directive.strip().split(" ", 1) for directive in policy.split(";"))
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["connect-src"] == "'self'"

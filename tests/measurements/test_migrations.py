@@ -1,53 +1,141 @@
 """Migrations that fill new tables from the measurements already stored work on a database
-that has measurements (the test database has none when it is migrated)."""
+that has measurements (the test database has none when it is migrated), and carry their own
+SQL: no migration imports the service's code, whose later edits would change what migrating
+an old database does."""
 
 from __future__ import annotations
 
+import ast
 import datetime
+from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from marketing_op.measurements.models import CampaignChannel
+import marketing_op
 
-BEFORE_CAMPAIGN_CHANNELS = [("measurements", "0004_conversion_summaries")]
+BEFORE_SUMMARIES = [("measurements", "0003_measurement_drop_redundant_indexes")]
+WITH_CAMPAIGN_CHANNELS = [("measurements", "0006_list_campaign_channels")]
+PACKAGE = Path(marketing_op.__file__).parent
 
 
-@pytest.mark.django_db(transaction=True)
-def test_migrating_stored_measurements_lists_their_campaign_channels():
+def day(number: int) -> datetime.date:
+    """A day of January 2021, whose 4th and 11th are Mondays."""
+    return datetime.date(2021, 1, number)
+
+
+@pytest.fixture
+def migrated_back():
+    """The database at ``BEFORE_SUMMARIES``; migrated forward to the latest afterwards."""
     executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE_CAMPAIGN_CHANNELS)
-    old = executor.loader.project_state(BEFORE_CAMPAIGN_CHANNELS).apps
-    organization = old.get_model("accounts", "Organization").objects.create(name="acme")
-    product = old.get_model("measurements", "Product").objects.create(
-        organization=organization, name="cola"
-    )
-    campaigns = [
-        old.get_model("measurements", "Campaign").objects.create(
-            organization=organization, product=product, campaign_type="branding", name=name
-        )
-        for name in ("winter", "spring")
-    ]
-    channel = old.get_model("measurements", "Channel").objects.create(
-        organization=organization, name="tv"
-    )
-    for campaign, day in [(campaigns[0], 4), (campaigns[0], 9), (campaigns[1], 6)]:
-        old.get_model("measurements", "Measurement").objects.create(
-            organization=organization,
-            campaign=campaign,
-            channel=channel,
-            date=datetime.date(2021, 1, day),
-            conversions=1.0,
-        )
-
+    executor.migrate(BEFORE_SUMMARIES)
+    yield executor.loader.project_state(BEFORE_SUMMARIES).apps
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
-    listed = CampaignChannel.objects.filter(organization_id=organization.pk).order_by(
-        "list_position"
+
+def store(old, organization_name, product_name, measurements):
+    """``measurements``: (campaign name, channel name, day, conversions), all branding."""
+    organization = old.get_model("accounts", "Organization").objects.create(name=organization_name)
+    product = old.get_model("measurements", "Product").objects.create(
+        organization=organization, name=product_name
     )
-    assert [
-        (pair.campaign_name, pair.list_position, pair.first_day.day, pair.last_day.day)
-        for pair in listed
-    ] == [("spring", 1, 6, 6), ("winter", 2, 4, 9)]
+    campaigns, channels = {}, {}
+    for campaign_name, channel_name, date, conversions in measurements:
+        if campaign_name not in campaigns:
+            campaigns[campaign_name] = old.get_model("measurements", "Campaign").objects.create(
+                organization=organization,
+                product=product,
+                campaign_type="branding",
+                name=campaign_name,
+            )
+        if channel_name not in channels:
+            channels[channel_name] = old.get_model("measurements", "Channel").objects.create(
+                organization=organization, name=channel_name
+            )
+        old.get_model("measurements", "Measurement").objects.create(
+            organization=organization,
+            campaign=campaigns[campaign_name],
+            channel=channels[channel_name],
+            date=date,
+            conversions=conversions,
+        )
+    return organization.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_stored_measurements_summarises_and_lists_them(migrated_back):
+    acme = store(
+        migrated_back,
+        "acme",
+        "cola",
+        [
+            ("winter", "tv", day(4), 1.0),
+            ("spring", "tv", day(4), 16.0),
+            ("spring", "tv", day(6), 4.0),
+            ("winter", "tv", day(9), 2.0),
+            ("winter", "radio", day(11), 8.0),
+        ],
+    )
+    globex = store(migrated_back, "globex", "tea", [("summer", "tv", day(5), 2.5)])
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(WITH_CAMPAIGN_CHANNELS)
+    new = executor.loader.project_state(WITH_CAMPAIGN_CHANNELS).apps
+
+    def summaries(model, period, organization):
+        rows = new.get_model("measurements", model).objects.filter(organization_id=organization)
+        fields = (period, "product__name", "channel__name", "conversions", "measurements")
+        return sorted(rows.values_list(*fields))
+
+    def campaign_channels(organization):
+        rows = new.get_model("measurements", "CampaignChannel").objects.filter(
+            organization_id=organization
+        )
+        return list(
+            rows.order_by("list_position").values_list(
+                "list_position", "campaign_name", "channel_name", "first_day", "last_day"
+            )
+        )
+
+    assert summaries("DailyConversions", "date", acme) == [
+        (day(4), "cola", "tv", 17.0, 2),
+        (day(6), "cola", "tv", 4.0, 1),
+        (day(9), "cola", "tv", 2.0, 1),
+        (day(11), "cola", "radio", 8.0, 1),
+    ]
+    assert summaries("WeeklyConversions", "week", acme) == [
+        (day(4), "cola", "tv", 23.0, 4),
+        (day(11), "cola", "radio", 8.0, 1),
+    ]
+    assert summaries("DailyConversions", "date", globex) == [(day(5), "tea", "tv", 2.5, 1)]
+    assert summaries("WeeklyConversions", "week", globex) == [(day(4), "tea", "tv", 2.5, 1)]
+    assert campaign_channels(acme) == [
+        (1, "spring", "tv", day(4), day(6)),
+        (2, "winter", "radio", day(11), day(11)),
+        (3, "winter", "tv", day(4), day(9)),
+    ]
+    assert campaign_channels(globex) == [(1, "summer", "tv", day(5), day(5))]
+
+
+def imported_modules(source: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+        elif isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+    return modules
+
+
+def test_no_migration_imports_the_services_code():
+    migrations = sorted(PACKAGE.glob("*/migrations/[0-9]*.py"))
+    assert migrations, f"no migrations found under {PACKAGE}"
+    offending = {
+        f"{source.relative_to(PACKAGE)}: {module}"
+        for source in migrations
+        for module in imported_modules(source)
+        if module.split(".")[0] == "marketing_op" and ".migrations" not in module
+    }
+    assert not offending, "Migrations must carry their own code:\n" + "\n".join(sorted(offending))

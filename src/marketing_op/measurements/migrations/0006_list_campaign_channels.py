@@ -4,15 +4,34 @@ the migration that creates the table."""
 
 from django.db import migrations
 
+# The SQL as the service ran it when this migration was written, so that a later change of
+# the service cannot change what migrating an old database does. The table is new and empty
+# here, so every organisation's pairs are listed, then ranked, in one statement each.
+LIST_CAMPAIGN_CHANNELS = (
+    "INSERT INTO measurements_campaignchannel (organization_id, campaign_id, channel_id, "
+    "product_name, campaign_type, campaign_name, channel_name, first_day, last_day) "
+    "SELECT m.organization_id, m.campaign_id, m.channel_id, p.name, c.campaign_type, c.name, "
+    "ch.name, MIN(m.date), MAX(m.date) FROM measurements_measurement m "
+    "JOIN measurements_campaign c ON c.id = m.campaign_id "
+    "JOIN measurements_product p ON p.id = c.product_id "
+    "JOIN measurements_channel ch ON ch.id = m.channel_id "
+    "GROUP BY m.organization_id, m.campaign_id, m.channel_id, p.name, c.campaign_type, c.name, "
+    "ch.name"
+)
+RANK_CAMPAIGN_CHANNELS = (
+    "UPDATE measurements_campaignchannel SET list_position = ranked.position FROM ("
+    "SELECT id, row_number() OVER (PARTITION BY organization_id ORDER BY product_name, "
+    "campaign_type, campaign_name, channel_name) AS position FROM measurements_campaignchannel"
+    ") ranked WHERE measurements_campaignchannel.id = ranked.id"
+)
+
 
 def list_existing_campaign_channels(apps, schema_editor):
-    """The campaign-channel pairs of the measurements already stored."""
-    from marketing_op.measurements.services import campaign_channels_refresh
-
-    measurement = apps.get_model("measurements", "Measurement")
-    organizations = measurement.objects.values_list("organization_id", flat=True).distinct()
-    for organization_id in organizations.order_by("organization_id"):
-        campaign_channels_refresh(organization_id=organization_id)
+    """The campaign-channel pairs of the measurements already stored, with the days of their
+    first and last measurement, ranked in each organisation's list order."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(LIST_CAMPAIGN_CHANNELS)
+        cursor.execute(RANK_CAMPAIGN_CHANNELS)
     if schema_editor.connection.vendor == "postgresql":
         # Statistics at once, so that the first walks of the pairs are planned well.
         schema_editor.execute("ANALYZE measurements_campaignchannel")
