@@ -245,7 +245,7 @@ def test_a_worker_keeps_a_bounded_number_of_copies_and_drops_the_least_used(monk
 
     from marketing_op.core import caching
 
-    monkeypatch.setattr(caching, "WORKER_COPIES", 2)
+    monkeypatch.setattr(caching, "_worker_copies", caching._worker_copies_new(maxsize=2))
     for key in ("a", "b"):
         caching.once_per_data_version(key, lambda key=key: key, 60)
     caching.once_per_data_version("a", lambda: "not again", 60)  # "a" is used again

@@ -56,9 +56,9 @@ class _Copy(NamedTuple):
     expires: float
 
 
-def _worker_copies_new() -> TLRUCache:
+def _worker_copies_new(maxsize: int = WORKER_COPIES) -> TLRUCache:
     return TLRUCache(
-        maxsize=WORKER_COPIES,
+        maxsize=maxsize,
         ttu=lambda key, copy, now: copy.expires,
         timer=lambda: time.monotonic(),
     )
@@ -76,11 +76,8 @@ def worker_copy(key: str) -> Any:
 
 
 def keep_worker_copy(key: str, value: Any, seconds: float = WORKER_COPY_SECONDS) -> None:
-    global _worker_copies
     expires = time.monotonic() + min(seconds, WORKER_COPY_SECONDS)
     with _worker_copies_lock:
-        if _worker_copies.maxsize != WORKER_COPIES:  # tests change the bound
-            _worker_copies = _worker_copies_new()
         _worker_copies[key] = _Copy(value, expires)
 
 
