@@ -83,3 +83,24 @@ def import_chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
         monkeypatch.setattr(services, "EARLY_INSERT_ROWS", 3)
         monkeypatch.setattr(services, "BATCH_ROWS", 2)
     return str(request.param)
+
+
+@pytest.fixture
+def unreachable_cache(settings: Any) -> Any:
+    """The shared cache on Redis at a port where nothing listens (bound, then closed)."""
+    import socket
+
+    from marketing_op.config.settings import redis_cache
+    from marketing_op.core import shared_cache
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    reachable = settings.CACHES
+    settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{port}/0")}
+    shared_cache.forget_outage()
+    forget_allowances()
+    yield
+    settings.CACHES = reachable
+    shared_cache.forget_outage()
+    forget_allowances()

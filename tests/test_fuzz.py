@@ -165,6 +165,8 @@ def seed_measurements() -> None:
 def fuzz_session(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     # Thousands of requests a minute with one token; the limiter has tests of its own.
     settings.RATE_LIMIT_PER_MINUTE = 10**9
+    settings.USER_RATE_LIMIT_PER_MINUTE = 10**9
+    settings.TOKEN_EXCHANGES_PER_HOUR = 10**9
     # ignored_auth repeats every exchange with wrong credentials; no lockout may follow.
     monkeypatch.setattr(throttling, "MAX_FAILED_LOGINS_PER_USERNAME", 10**9)
     monkeypatch.setattr(throttling, "MAX_FAILED_LOGINS_PER_ADDRESS", 10**9)

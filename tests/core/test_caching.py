@@ -193,55 +193,25 @@ def test_cache_keys_differ_between_databases_organisations_and_data_versions(
     assert len({key, other, after_import, elsewhere}) == 4
 
 
-def test_on_redis_a_cached_answer_comes_with_the_rate_limit_counter(
-    api_client, auth, organization, monkeypatch
+def test_a_worker_answers_a_repeated_question_from_its_own_copy(
+    api_client, auth, organization, settings
 ):
-    """One round trip to Redis for a cached answer: read with the rate-limit counter, not
-    with a read of its own."""
-    from django.core.cache import caches
+    """Its copy of the answer: the same answer with the shared cache emptied, or
+    unreachable, and the rows gone behind the service's back (no new data version)."""
+    from django.core.cache import cache
 
-    backend = caches["default"]
-    if not hasattr(backend, "client"):
-        pytest.skip("the cache is not Redis")
-    from marketing_op.accounts.throttling import forget_allowances
-    from marketing_op.core.caching import forget_worker_copies
+    from marketing_op.measurements.models import DailyConversions, Measurement, WeeklyConversions
 
     measurement(organization, channel="tv", conversions=5.0)
-    first = api_client.get(URLS[1], **auth)
-    forget_worker_copies()  # another worker, which has to count the request
-    forget_allowances()
-    reads = []
-    monkeypatch.setattr(type(backend), "get", lambda *args, **kwargs: reads.append(args))
+    first = api_client.get(URLS[0], **auth)
+    for model in (Measurement, DailyConversions, WeeklyConversions):
+        model.objects.filter(organization=organization).delete()
+    cache.clear() if not hasattr(cache, "delete_pattern") else cache.delete_pattern("*")
 
-    again = api_client.get(URLS[1], **auth)
+    again = api_client.get(URLS[0], **auth)
 
-    assert again.status_code == 200
+    assert [row["conversions"] for row in first.json()["data"]] == [5.0]
     assert again.content == first.content
-    assert reads == []
-
-
-def test_a_worker_answers_a_repeated_question_without_asking_the_cache(
-    api_client, auth, organization, monkeypatch, settings
-):
-    """Its copy of the answer and its batch of counted requests: no round trip at all
-    until the batch is used up."""
-    from django.core.cache import caches
-
-    from marketing_op.accounts import throttling
-
-    backend = type(caches["default"])
-    settings.RATE_LIMIT_PER_MINUTE = 600
-    measurement(organization, channel="tv", conversions=5.0)
-    first = api_client.get(URLS[1], **auth)
-    asked = []
-    for name in ("get", "get_many", "incr", "add", "set"):
-        monkeypatch.setattr(backend, name, lambda *args, name=name, **kwargs: asked.append(name))
-    monkeypatch.setattr(throttling, "_count_batch_and_read", lambda *args: asked.append("count"))
-
-    again = [api_client.get(URLS[1], **auth) for _ in range(throttling.rate_batch(600) - 1)]
-
-    assert [answer.content for answer in again] == [first.content] * len(again)
-    assert asked == []
 
 
 def test_a_value_computed_per_data_version_is_kept_by_the_worker_for_a_while(monkeypatch):
@@ -275,7 +245,7 @@ def test_a_worker_keeps_a_bounded_number_of_copies_and_drops_the_least_used(monk
 
     from marketing_op.core import caching
 
-    monkeypatch.setattr(caching, "WORKER_COPIES", 2)
+    monkeypatch.setattr(caching, "_worker_copies", caching._worker_copies_new(maxsize=2))
     for key in ("a", "b"):
         caching.once_per_data_version(key, lambda key=key: key, 60)
     caching.once_per_data_version("a", lambda: "not again", 60)  # "a" is used again
@@ -285,3 +255,39 @@ def test_a_worker_keeps_a_bounded_number_of_copies_and_drops_the_least_used(monk
     assert caching.once_per_data_version("a", lambda: "recomputed", 60) == "a"
     assert caching.once_per_data_version("c", lambda: "recomputed", 60) == "c"
     assert caching.once_per_data_version("b", lambda: "recomputed", 60) == "recomputed"
+
+
+def test_unknown_query_parameters_share_the_cached_answer_of_the_same_question(
+    api_client, auth, organization
+):
+    """The answer cache is keyed by the validated parameters, so ``?junk=N`` cannot fill it
+    with a new entry per URL: every such URL gets the one cached answer."""
+    from marketing_op.measurements.models import DailyConversions, Measurement, WeeklyConversions
+
+    measurement(organization, channel="tv", conversions=5.0)
+    url = "/api/marketing/measurements/?channels=tv"
+    first = api_client.get(url, **auth)
+    # Rows changed behind the service's back (no new data version): only a cached answer
+    # still shows them.
+    for model in (Measurement, DailyConversions, WeeklyConversions):
+        model.objects.filter(organization=organization).delete()
+    junk = [api_client.get(f"{url}&junk={number}", **auth) for number in range(3)]
+    reordered = api_client.get(url + "&page_size=10&offset=0", **auth)
+
+    assert [row["conversions"] for row in first.json()["data"]] == [5.0]
+    assert [answer.content for answer in junk] == [first.content] * 3
+    assert reordered.content == first.content
+
+
+def test_different_valid_parameters_get_different_answers(api_client, auth, organization):
+    measurement(organization, channel="tv", conversions=5.0)
+    measurement(organization, channel="radio", conversions=15.0)
+    url = "/api/marketing/stats/channel-sales-percentages/"
+
+    tv = api_client.get(url + "?channels=tv", **auth).json()["data"]
+    radio = api_client.get(url + "?channels=radio", **auth).json()["data"]
+    second_page = api_client.get(url + "?page_size=1&offset=1", **auth).json()["data"]
+
+    assert tv == [{"channel": "tv", "percentage": "25.00"}]
+    assert radio == [{"channel": "radio", "percentage": "75.00"}]
+    assert second_page == [{"channel": "tv", "percentage": "25.00"}]

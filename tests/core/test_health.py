@@ -59,3 +59,12 @@ def test_cors_allows_only_the_configured_origins(client, settings):
 
     assert allowed["Access-Control-Allow-Origin"] == "https://dashboard.example.com"
     assert "Access-Control-Allow-Origin" not in refused
+
+
+def test_health_says_degraded_with_200_while_the_cache_is_unreachable(
+    api_client, unreachable_cache
+):
+    response = api_client.get("/api/health/")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "cache": "unreachable"}

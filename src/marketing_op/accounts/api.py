@@ -1,3 +1,5 @@
+"""Token exchange (HTTP Basic, limited per user) and revocation."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest
@@ -8,6 +10,7 @@ from marketing_op.accounts.auth import BasicCredentials, bearer_token
 from marketing_op.accounts.models import AccessToken
 from marketing_op.accounts.schemas import TokenResponse
 from marketing_op.accounts.services import token_issue, token_revoke
+from marketing_op.accounts.throttling import data_rate_limit, token_exchange_limit
 from marketing_op.core.schemas import Message, ValidationMessage
 
 router = Router(tags=["auth"])
@@ -37,6 +40,7 @@ def _exchange(request: HttpRequest, params: ScopeParams) -> dict:
 @router.get(
     "/auth/token/",
     auth=basic_credentials,
+    throttle=token_exchange_limit,
     response=EXCHANGE_RESPONSES,
     summary="Exchange a username and password for a bearer token",
 )
@@ -47,6 +51,7 @@ def token_exchange(request: HttpRequest, params: Query[ScopeParams]) -> dict:
 @router.post(
     "/auth/token/",
     auth=basic_credentials,
+    throttle=token_exchange_limit,
     response=EXCHANGE_RESPONSES,
     summary="Exchange a username and password for a bearer token",
 )
@@ -57,6 +62,7 @@ def token_exchange_post(request: HttpRequest, params: Query[ScopeParams]) -> dic
 @router.get(
     "/token/",
     auth=basic_credentials,
+    throttle=token_exchange_limit,
     response=EXCHANGE_RESPONSES,
     deprecated=True,
     summary="Old spelling of GET /api/auth/token/",
@@ -68,6 +74,7 @@ def token_exchange_old_path(request: HttpRequest, params: Query[ScopeParams]) ->
 @router.delete(
     "/auth/token/",
     auth=bearer_token,
+    throttle=data_rate_limit,
     response={204: None, 401: Message, 429: Message},
     summary="Revoke the bearer token of this request",
 )

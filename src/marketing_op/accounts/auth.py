@@ -1,10 +1,13 @@
-"""The two ways in: HTTP Basic for the token exchange, bearer tokens for everything else."""
+"""The two ways in: HTTP Basic for the token exchange, bearer tokens for everything else.
+
+Authentication only says who is asking; how often they may ask is ``throttling``'s job
+(django-ninja runs its throttles after these classes), and answers are cached by the
+endpoints (``core.caching.cached_answer``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
@@ -14,18 +17,13 @@ from marketing_op.accounts.models import AccessToken
 from marketing_op.accounts.selectors import access_token_get_active
 from marketing_op.accounts.services import token_mark_used
 from marketing_op.accounts.throttling import (
+    client_address,
     login_attempt_check,
     login_failure_record,
-    request_rate_check,
 )
-from marketing_op.core.caching import answer_cache_key, worker_copy
 from marketing_op.core.exceptions import PermissionDenied
 
 MAX_CREDENTIAL_LENGTH = 256
-
-
-def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
 class BasicCredentials(HttpBasicAuth):
@@ -55,12 +53,7 @@ def _acceptable(value: str) -> bool:
 
 
 class BearerToken(HttpBearer):
-    """A live access token that carries ``scope``; counted against the rate limit.
-
-    When the rate-limit counter is counted (see ``request_rate_check``), the cached answer
-    to a GET (see ``core.caching``) is read in the same round trip to the cache, unless the
-    worker has a copy; the answer waits on the request for ``cached_answer``.
-    """
+    """A live access token that carries ``scope``."""
 
     def __init__(self, scope: str = AccessToken.READ) -> None:
         super().__init__()
@@ -70,16 +63,6 @@ class BearerToken(HttpBearer):
         access_token = access_token_get_active(token=token)
         if access_token is None:
             return None
-        organization = access_token.user.organization
-        answer_key = None
-        if request.method == "GET" and settings.ANSWER_CACHE_SECONDS > 0 and organization:
-            answer_key = answer_cache_key(request=request, organization=organization)
-            if worker_copy(answer_key) is not None:
-                answer_key = None  # the worker has it: nothing to read with the counter
-        request.prefetched_answer = (  # type: ignore[attr-defined]
-            answer_key,
-            request_rate_check(token_id=access_token.pk, also_read=answer_key),
-        )
         if self.scope not in access_token.scope_set:
             raise PermissionDenied(f"This token lacks the {self.scope!r} scope.")
         token_mark_used(access_token=access_token)

@@ -1,58 +1,150 @@
-"""Counters against brute force and over-use, kept in the Django cache.
+"""Rate limits and lock-outs: how many requests a token and a user make, how many tokens a
+user gets, how many sign-ins fail per username and per client address.
 
-The cache is Redis when ``REDIS_URL`` is set, so that the counters hold across server
-workers; otherwise a file cache that every worker process of one machine shares.
-Windows are fixed: they start with the first counted event and last their full length.
+The data endpoints and the token exchange use the throttles of this module through
+django-ninja's ``throttle=`` (they run after authentication, on ``request.auth``); the
+sign-in form (``auth.BasicCredentials``) asks ``login_attempt_check`` before it hashes a
+password. Counters live in fixed windows that start with their first event, in the shared
+cache: Redis when ``REDIS_URL`` is set (one round trip per count), else the file cache that
+the workers of one machine share. While Redis is unreachable each process counts on its own
+(``core.shared_cache``), so limits still hold, per worker, until Redis is back.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import threading
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
+from cachetools import TLRUCache
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
+from ninja.throttling import BaseThrottle
+from redis.exceptions import RedisError
 
-from marketing_op.core.caching import NOT_READ
 from marketing_op.core.exceptions import TooManyRequests
+from marketing_op.core.shared_cache import cache_unreachable, redis_client
 
 FAILED_LOGIN_WINDOW_SECONDS = 15 * 60
 MAX_FAILED_LOGINS_PER_USERNAME = 5
 MAX_FAILED_LOGINS_PER_ADDRESS = 20
 RATE_WINDOW_SECONDS = 60
+EXCHANGE_WINDOW_SECONDS = 60 * 60
+
+
+# --- client addresses -----------------------------------------------------------------------
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: ``REMOTE_ADDR``, or behind ``TRUSTED_PROXY_COUNT`` proxies the
+    address that the first of them appended to ``X-Forwarded-For`` (the Nth from the right;
+    what a client wrote further left is ignored). A header too short to have come through
+    every proxy, or that is not an address, counts as the proxy's own ``REMOTE_ADDR``."""
+    remote = str(request.META.get("REMOTE_ADDR") or "unknown")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
+    if len(forwarded) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-proxies].strip()))
+    except ValueError:
+        return remote
+
+
+# --- counting in windows --------------------------------------------------------------------
+
+
+class Window(NamedTuple):
+    events: int
+    seconds_left: float
+
+
+MAX_LOCAL_WINDOWS = 10_000
+_local_windows: TLRUCache = TLRUCache(
+    maxsize=MAX_LOCAL_WINDOWS,
+    ttu=lambda key, window, now: window[1],
+    timer=lambda: time.monotonic(),
+)
+_local_lock = threading.Lock()
 
 
 def _key(kind: str, value: str) -> str:
     return f"throttle:{kind}:{hashlib.sha256(value.encode('utf-8', 'replace')).hexdigest()}"
 
 
-def _count(key: str) -> tuple[int, float]:
-    """The events counted under ``key`` and when its window started."""
-    window = cache.get_many([key, f"{key}:start"])
-    return int(window.get(key, 0)), float(window.get(f"{key}:start", time.time()))
+def _count(keys: list[str], events: int, window_seconds: int) -> list[Window]:
+    """Add ``events`` (0 only reads) to the windows under ``keys``; their counts and time
+    left."""
+    client = redis_client()
+    if client is not None and not cache_unreachable():
+        try:
+            return _count_on_redis(client, keys, events, window_seconds)
+        except RedisError:
+            pass  # the outage is noted (core.shared_cache); count in this process meanwhile
+    if client is not None:
+        return [_count_locally(key, events, window_seconds) for key in keys]
+    return [_count_in_cache(key, events, window_seconds) for key in keys]
 
 
-def _increment(key: str, window_seconds: int, events: int = 1) -> int:
-    """``events`` more in the window; in a running window, one round trip to the cache."""
-    try:
-        return int(cache.incr(key, events))
-    except ValueError:
-        pass
-    if cache.add(key, events, timeout=window_seconds):
-        cache.set(f"{key}:start", time.time(), timeout=window_seconds)
-        return events
-    try:
-        return int(cache.incr(key, events))
-    except ValueError:
-        cache.set(key, events, timeout=window_seconds)
-        cache.set(f"{key}:start", time.time(), timeout=window_seconds)
-        return events
+def _count_on_redis(client: Any, keys: list[str], events: int, window_seconds: int) -> list[Window]:
+    """One round trip for all: per key, SET NX starts a window with its expiry, INCRBY
+    counts (or GET reads, which starts no window), PTTL says when the window ends."""
+    commands = client.pipeline(transaction=False)
+    for key in keys:
+        counter = cache.make_key(key)
+        if events:
+            commands.set(counter, 0, ex=window_seconds, nx=True)
+            commands.incrby(counter, events)
+        else:
+            commands.get(counter)
+        commands.pttl(counter)
+    replies = commands.execute()
+    width = 3 if events else 2
+    return [
+        Window(int(replies[at + width - 2] or 0), max(replies[at + width - 1], 0) / 1000)
+        for at in range(0, len(replies), width)
+    ]
 
 
-def _retry_after(started: float, window_seconds: int) -> int:
-    return int(started + window_seconds - time.time()) + 1
+def _count_locally(key: str, events: int, window_seconds: int) -> Window:
+    now = time.monotonic()
+    with _local_lock:
+        window = _local_windows.get(key)
+        if window is None:
+            if not events:
+                return Window(0, window_seconds)
+            window = _local_windows[key] = [0, now + window_seconds]
+        window[0] += events
+        return Window(window[0], window[1] - now)
+
+
+def _count_in_cache(key: str, events: int, window_seconds: int) -> Window:
+    """The file cache: a counter and the time its window started."""
+    count = cache.get(key)
+    if count is None:
+        if events and cache.add(key, events, timeout=window_seconds):
+            cache.set(f"{key}:start", time.time(), timeout=window_seconds)
+            return Window(events, window_seconds)
+        count = 0
+    if events:
+        try:
+            count = cache.incr(key, events)
+        except ValueError:  # the window ended meanwhile
+            return _count_in_cache(key, events, window_seconds)
+    started = float(cache.get(f"{key}:start") or time.time())
+    return Window(int(count), started + window_seconds - time.time())
+
+
+def _retry_after(window: Window) -> int:
+    return max(1, int(window.seconds_left) + 1)
+
+
+# --- sign-in lock-outs ----------------------------------------------------------------------
 
 
 def _login_keys(username: str, address: str) -> list[tuple[str, int]]:
@@ -64,22 +156,51 @@ def _login_keys(username: str, address: str) -> list[tuple[str, int]]:
 
 def login_attempt_check(*, username: str, address: str) -> None:
     """Refuse the exchange, right password or not, while too many recent attempts failed."""
-    for key, limit in _login_keys(username, address):
-        failures, started = _count(key)
-        if failures >= limit:
+    keys = _login_keys(username, address)
+    counted = _count([key for key, _ in keys], 0, FAILED_LOGIN_WINDOW_SECONDS)
+    for failures, (_, limit) in zip(counted, keys, strict=True):
+        if failures.events >= limit:
             raise TooManyRequests(
                 "Too many failed sign-in attempts; try again later.",
-                retry_after=_retry_after(started, FAILED_LOGIN_WINDOW_SECONDS),
+                retry_after=_retry_after(failures),
             )
 
 
 def login_failure_record(*, username: str, address: str) -> None:
-    for key, _ in _login_keys(username, address):
-        _increment(key, FAILED_LOGIN_WINDOW_SECONDS)
+    _count([key for key, _ in _login_keys(username, address)], 1, FAILED_LOGIN_WINDOW_SECONDS)
+
+
+# --- throttles of authenticated requests ----------------------------------------------------
+
+
+class _Throttle(BaseThrottle):
+    """django-ninja asks ``allow_request``, then ``wait`` for the Retry-After of a refusal;
+    the wait is kept per thread, as one throttle object serves every request."""
+
+    def __init__(self) -> None:
+        self._refusal = threading.local()
+
+    def refuse(self, retry_after: int) -> bool:
+        self._refusal.retry_after = retry_after
+        return False
+
+    def wait(self) -> float | None:
+        return getattr(self._refusal, "retry_after", None)
+
+
+class TokenExchangeLimit(_Throttle):
+    """``TOKEN_EXCHANGES_PER_HOUR`` token exchanges per user (``request.auth``)."""
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        user = request.auth  # type: ignore[attr-defined]
+        [window] = _count([_key("exchanges", str(user.pk))], 1, EXCHANGE_WINDOW_SECONDS)
+        if window.events > settings.TOKEN_EXCHANGES_PER_HOUR:
+            return self.refuse(_retry_after(window))
+        return True
 
 
 MAX_RATE_BATCH = 10
-"""At most this many of a token's requests are counted at once (see ``request_rate_check``)."""
+"""At most this many of a token's requests are counted at once (see ``DataRateLimit``)."""
 MAX_ALLOWANCES = 10_000
 """Tokens whose batches a worker keeps; past that it forgets them all and counts again."""
 _allowances: dict[int, tuple[int, float]] = {}
@@ -92,71 +213,53 @@ def rate_batch(limit: int) -> int:
     return max(1, min(MAX_RATE_BATCH, limit // 60))
 
 
-def request_rate_check(*, token_id: int, also_read: str | None = None) -> Any:
-    """Allow ``RATE_LIMIT_PER_MINUTE`` requests per token per minute.
+class DataRateLimit(_Throttle):
+    """``RATE_LIMIT_PER_MINUTE`` requests per token and ``USER_RATE_LIMIT_PER_MINUTE`` per
+    user over all their tokens (``request.auth`` is the token), so that a fresh token gives
+    no fresh budget.
 
-    A worker counts a token's requests in the cache a batch at a time (``rate_batch``) and
-    lets that many through before it counts again, so that most requests cost no round
-    trip to the cache. The counter holds every request that any worker let through, and
-    a batch is granted only up to the limit: the workers together never let more than the
-    limit through in a window (a batch that one worker does not use lets the others
-    through less). A batch lasts until its window ends.
-
-    When the cache is counted, on Redis, the entry named by ``also_read`` is read in the
-    same round trip: its value (None when absent) is returned; otherwise ``NOT_READ``.
+    A worker counts a token's requests a batch at a time (``rate_batch``), on the token's
+    and the user's counters at once, and lets that many through before it counts again, so
+    that most requests cost no round trip to the cache. The counters hold every request
+    that any worker let through, and a batch is granted only up to the limits: the workers
+    together never let more than a limit through in a window (a batch that one worker does
+    not use lets the others through less). A batch lasts until its window ends.
     """
-    now = time.monotonic()
-    with _allowances_lock:
-        left, until = _allowances.get(token_id, (0, 0.0))
-        if left > 0 and until > now:
-            _allowances[token_id] = (left - 1, until)
-            return NOT_READ
-    limit = settings.RATE_LIMIT_PER_MINUTE
-    batch = rate_batch(limit)
-    key = _key("token-rate", str(token_id))
-    if hasattr(cache, "client") and hasattr(cache.client, "get_client"):
-        count, seconds_left, value = _count_batch_and_read(key, batch, also_read)
-    else:
-        count, value = _increment(key, RATE_WINDOW_SECONDS, batch), NOT_READ
-        _, started = _count(key)
-        seconds_left = started + RATE_WINDOW_SECONDS - time.time()
-    granted = min(batch, limit - (count - batch))
-    if granted <= 0:
-        _, started = _count(key)
-        raise TooManyRequests(
-            f"More than {limit} requests a minute with this token.",
-            retry_after=_retry_after(started, RATE_WINDOW_SECONDS),
-        )
-    with _allowances_lock:
-        if len(_allowances) > MAX_ALLOWANCES:
-            _allowances.clear()
-        _allowances[token_id] = (granted - 1, now + seconds_left)
-    return value
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        access_token = request.auth  # type: ignore[attr-defined]
+        now = time.monotonic()
+        with _allowances_lock:
+            left, until = _allowances.get(access_token.pk, (0, 0.0))
+            if left > 0 and until > now:
+                _allowances[access_token.pk] = (left - 1, until)
+                return True
+        limits = [
+            (_key("token-rate", str(access_token.pk)), settings.RATE_LIMIT_PER_MINUTE),
+            (_key("user-rate", str(access_token.user_id)), settings.USER_RATE_LIMIT_PER_MINUTE),
+        ]
+        batch = rate_batch(min(limit for _, limit in limits))
+        counted = _count([key for key, _ in limits], batch, RATE_WINDOW_SECONDS)
+        windows = list(zip(counted, (limit for _, limit in limits), strict=True))
+        granted = min(min(batch, limit - (window.events - batch)) for window, limit in windows)
+        if granted <= 0:
+            spent = [window for window, limit in windows if window.events - batch >= limit]
+            return self.refuse(max(_retry_after(window) for window in spent))
+        with _allowances_lock:
+            if len(_allowances) > MAX_ALLOWANCES:
+                _allowances.clear()
+            seconds_left = min(window.seconds_left for window, _ in windows)
+            _allowances[access_token.pk] = (granted - 1, now + seconds_left)
+        return True
 
 
 def forget_allowances() -> None:
-    """Drop this worker's batches (tests do, with the cache's counters)."""
+    """Drop this worker's batches and its own counters (tests do, with the cache's)."""
     with _allowances_lock:
         _allowances.clear()
+    with _local_lock:
+        _local_windows.clear()
 
 
-def _count_batch_and_read(key: str, batch: int, also_read: str | None) -> tuple[int, float, Any]:
-    """The counter after adding ``batch``, the seconds left in its window, and the value of
-    ``also_read``: one round trip to Redis (SET NX starts a window with its expiry, INCRBY
-    counts, PTTL says when the window ends, GET reads)."""
-    client = cache.client.get_client(write=True)  # type: ignore[attr-defined]
-    counter = cache.make_key(key)
-    commands = client.pipeline(transaction=False)
-    commands.set(counter, 0, ex=RATE_WINDOW_SECONDS, nx=True)
-    commands.incrby(counter, batch)
-    commands.pttl(counter)
-    if also_read is not None:
-        commands.get(cache.make_key(also_read))
-    started, count, milliseconds_left, *read = commands.execute()
-    if started:
-        cache.set(f"{key}:start", time.time(), timeout=RATE_WINDOW_SECONDS)
-    seconds_left = max(milliseconds_left, 0) / 1000
-    if also_read is None:
-        return int(count), seconds_left, NOT_READ
-    value = None if read[0] is None else cache.client.decode(read[0])  # type: ignore[attr-defined]
-    return int(count), seconds_left, value
+data_rate_limit = DataRateLimit()
+token_exchange_limit = TokenExchangeLimit()

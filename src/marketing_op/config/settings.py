@@ -151,14 +151,29 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "marketing_op"),
-        }
+REDIS_TIMEOUT_MS = _env_int("REDIS_TIMEOUT_MS", 250)
+
+
+def redis_cache(location: str) -> dict:
+    """The shared cache on Redis. A cache, not the source of truth: a Redis that does not
+    answer costs at most ``REDIS_TIMEOUT_MS``, its errors read as misses, and after a
+    failure it is skipped for a few seconds (``core.shared_cache``)."""
+    seconds = REDIS_TIMEOUT_MS / 1000
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "marketing_op"),
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": seconds,
+            "SOCKET_TIMEOUT": seconds,
+            "CONNECTION_POOL_CLASS": "marketing_op.core.shared_cache.GuardedConnectionPool",
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {
         "default": {
@@ -170,6 +185,11 @@ else:
 
 TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 36000)
 RATE_LIMIT_PER_MINUTE = _env_int("RATE_LIMIT_PER_MINUTE", 600)
+# Limits a client meets (README, Security): a user's requests over all their tokens, the
+# token exchanges of a user, and how many proxies in front set X-Forwarded-For.
+USER_RATE_LIMIT_PER_MINUTE = _env_int("USER_RATE_LIMIT_PER_MINUTE", RATE_LIMIT_PER_MINUTE)
+TOKEN_EXCHANGES_PER_HOUR = _env_int("TOKEN_EXCHANGES_PER_HOUR", 60)
+TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 ANSWER_CACHE_SECONDS = _env_int("ANSWER_CACHE_SECONDS", 3600)
 MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES

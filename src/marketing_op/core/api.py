@@ -1,4 +1,11 @@
-"""Health of the service: answers without authentication and without details."""
+"""Health of the service: answers without authentication and without details.
+
+``200 {"status": "ok"}``: the database and the shared cache answer. ``200 {"status":
+"degraded", "cache": "unreachable"}``: Redis does not answer; the service still answers
+every request correctly without it (``core.shared_cache``), so a load balancer keeps the
+instance, and monitoring sees the dependency. ``503 {"status": "unavailable"}``: the
+database does not answer.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +13,28 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from marketing_op.core.shared_cache import shared_cache_reachable
+
 router = Router(tags=["health"])
 
 
 class Health(Schema):
     status: str
+    cache: str | None = None
 
 
 @router.get(
     "/health/",
     auth=None,
     response={200: Health, 503: Health},
-    summary="Whether the service and its database answer",
+    exclude_none=True,
+    summary="Whether the service and its dependencies answer",
 )
 def health(request: HttpRequest) -> Status:
+    cache = None if shared_cache_reachable() else "unreachable"
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
-        return Status(503, {"status": "unavailable"})
-    return Status(200, {"status": "ok"})
+        return Status(503, {"status": "unavailable", "cache": cache})
+    return Status(200, {"status": "degraded" if cache else "ok", "cache": cache})

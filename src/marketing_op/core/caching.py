@@ -1,16 +1,23 @@
 """Caching of data answers by the organisation's data version, which every import that
 changes the organisation's data increments: an ETag for clients, and the rendered answer
-in the server's cache, so that a dashboard's repeated question costs one cache read."""
+in the server's cache, so that a dashboard's repeated question costs one cache read.
+
+The answer cache is a step that an endpoint calls (``cached_answer``), keyed by the
+endpoint's validated parameters; each worker keeps its own copies of what it read
+(a ``cachetools`` cache, bounded in number and age). When the shared cache is unreachable,
+its reads are misses and its writes are dropped (``core.shared_cache``): every answer is
+computed."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, TypeVar, cast
 
+import orjson
+from cachetools import TLRUCache
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -42,7 +49,22 @@ WORKER_COPY_SECONDS = 60
 """How long a server worker keeps its own copy of a value computed per data version."""
 WORKER_COPIES = 256
 """How many such values a worker keeps, the least recently used going first."""
-_worker_copies: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+
+
+class _Copy(NamedTuple):
+    value: Any
+    expires: float
+
+
+def _worker_copies_new(maxsize: int = WORKER_COPIES) -> TLRUCache:
+    return TLRUCache(
+        maxsize=maxsize,
+        ttu=lambda key, copy, now: copy.expires,
+        timer=lambda: time.monotonic(),
+    )
+
+
+_worker_copies = _worker_copies_new()
 _worker_copies_lock = threading.Lock()
 
 
@@ -50,18 +72,13 @@ def worker_copy(key: str) -> Any:
     """This worker's copy of the value under ``key``, or None."""
     with _worker_copies_lock:
         copy = _worker_copies.get(key)
-        if copy is None or copy[0] <= time.monotonic():
-            return None
-        _worker_copies.move_to_end(key)
-        return copy[1]
+    return None if copy is None else copy.value
 
 
 def keep_worker_copy(key: str, value: Any, seconds: float = WORKER_COPY_SECONDS) -> None:
+    expires = time.monotonic() + min(seconds, WORKER_COPY_SECONDS)
     with _worker_copies_lock:
-        _worker_copies[key] = (time.monotonic() + min(seconds, WORKER_COPY_SECONDS), value)
-        _worker_copies.move_to_end(key)
-        while len(_worker_copies) > WORKER_COPIES:
-            _worker_copies.popitem(last=False)
+        _worker_copies[key] = _Copy(value, expires)
 
 
 def once_per_data_version(key: str, compute: Callable[[], Computed], seconds: int) -> Computed:
@@ -90,13 +107,19 @@ def forget_worker_copies() -> None:
         _worker_copies.clear()
 
 
-NOT_READ = object()
-"""A prefetched cache entry that was not read (see ``throttling.request_rate_check``)."""
-
-
-def answer_cache_key(*, request: HttpRequest, organization: Organization) -> str:
-    """Where the answer to this URL for the organisation's current data is cached."""
-    return data_cache_key(organization, "answer", request.get_full_path())
+def answer_cache_key(
+    *, request: HttpRequest, organization: Organization, parameters: Sequence[Schema]
+) -> str:
+    """Where the answer of this endpoint to these validated parameters, for the
+    organisation's current data, is cached. Only the parameters count, in a canonical
+    form: a URL with unknown parameters, or the known ones in another order or spelled out
+    at their defaults, reaches the same entry, so no client can fill the cache with copies
+    of one answer."""
+    canonical = orjson.dumps(
+        [parameter.model_dump(mode="json") for parameter in parameters],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return data_cache_key(organization, "answer", f"{request.path}?{canonical.decode()}")
 
 
 def data_etag(*, request: HttpRequest, organization: Organization) -> str:
@@ -125,25 +148,25 @@ def cached_answer(
     organization: Organization,
     schema: type[Schema],
     compute: Callable[[], dict[str, Any]],
+    parameters: Sequence[Schema],
 ) -> HttpResponse:
-    """The answer to this URL for the organisation's current data: ``compute``d, validated
-    by ``schema`` and rendered once, then read from the cache until an import changes the
-    data (the key holds the data version) or ``ANSWER_CACHE_SECONDS`` pass. The worker
-    keeps a copy too (see :func:`once_per_data_version`), so that a repeated question
-    often costs no round trip to the shared cache at all.
+    """The answer of this endpoint to ``parameters`` (its validated query parameters, e.g.
+    ``(filters, page)``; ``()`` for none) for the organisation's current data: ``compute``d,
+    validated by ``schema`` and rendered once, then read from the cache until an import
+    changes the data (the key holds the data version) or ``ANSWER_CACHE_SECONDS`` pass. The
+    worker keeps a copy too (see :func:`once_per_data_version`), so that a repeated
+    question often costs no round trip to the shared cache at all.
 
     ``response`` carries the headers of the answer (ETag, Cache-Control, Link), which are
     kept with it. The key holds the organisation, so no answer can reach another one.
     """
-    key = answer_cache_key(request=request, organization=organization)
+    key = answer_cache_key(request=request, organization=organization, parameters=parameters)
     seconds = settings.ANSWER_CACHE_SECONDS
     stored = None
     if seconds > 0:
         stored = worker_copy(key)
         if stored is None:
-            prefetched_key, prefetched = getattr(request, "prefetched_answer", (None, NOT_READ))
-            read = prefetched_key == key and prefetched is not NOT_READ
-            stored = prefetched if read else cache.get(key)
+            stored = cache.get(key)
             if stored is not None:
                 keep_worker_copy(key, stored, seconds)
     if stored is None:

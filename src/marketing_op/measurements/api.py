@@ -10,6 +10,7 @@ from ninja import Header, Query, Router, Schema, Status
 
 from marketing_op.accounts.auth import bearer_token, write_token
 from marketing_op.accounts.models import Organization
+from marketing_op.accounts.throttling import data_rate_limit
 from marketing_op.core.caching import cached_answer, not_modified
 from marketing_op.core.exceptions import UnsupportedMediaType
 from marketing_op.core.pagination import CursorPageParams, KeysetRows, PageParams, paginate
@@ -27,7 +28,7 @@ from marketing_op.measurements.schemas import (
     MeasurementPage,
 )
 
-router = Router(tags=["measurements"], auth=bearer_token)
+router = Router(tags=["measurements"], auth=bearer_token, throttle=data_rate_limit)
 
 LIST_ERRORS = {304: None, 400: Message, 401: Message, 422: ValidationMessage, 429: Message}
 
@@ -74,6 +75,7 @@ def _page_of(
         organization=organization,
         schema=schema,
         compute=page_of_rows,
+        parameters=(filters, page),
     )
 
 
@@ -171,6 +173,7 @@ def dimensions_get(request: HttpRequest, response: HttpResponse) -> HttpResponse
         organization=organization,
         schema=DimensionsResponse,
         compute=lambda: {"data": selectors.dimensions_get(organization=organization)},
+        parameters=(),
     )
 
 
