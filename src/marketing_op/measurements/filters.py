@@ -83,9 +83,6 @@ class MeasurementFilters(Schema):
         """The same filters for every channel: the denominator of a channel's share."""
         return self.model_copy(update={"channels": []})
 
-    def without_dates(self) -> MeasurementFilters:
-        return self.model_copy(update={"start_date": None, "end_date": None})
-
     def names_q(self, fields: Mapping[str, str]) -> Q:
         """The name filters as a condition; ``fields`` maps each filter (``products``,
         ``campaigns``, ``campaign_types``, ``channels``) to the field that holds its names."""

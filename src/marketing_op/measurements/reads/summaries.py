@@ -139,11 +139,6 @@ class DailyRows:
             return None
         return datetime.date.fromordinal(self.days[position])
 
-    def rows_before(self, day: datetime.date) -> int:
-        """The rows of the days before ``day``."""
-        position = bisect_left(self.days, day.toordinal())
-        return self.ends[position - 1] if position else 0
-
     def rows_through(self, day: datetime.date) -> int:
         """The rows of ``day`` and of the days before it."""
         position = bisect_right(self.days, day.toordinal())
