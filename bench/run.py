@@ -880,7 +880,7 @@ def write_results(
         "- answers: `cached` is the production setting (an answer is computed once per URL and "
         "data version, then read from Redis); `computed` runs the same cases on a server with "
         "ANSWER_CACHE_SECONDS=0, so that every request runs its queries; values computed once "
-        "per data version (rows per day and per week, blocks of weekly sales, channel totals) "
+        "per data version (rows per day, the weekly sales list, channel totals) "
         "stay cached there, so `first after import` gives, for each case, the median and the "
         f"slowest of {COLD_RUNS} first requests after a new data version (every cache cold), "
         "one at a time, timed by the client",

@@ -10,10 +10,7 @@ from factory.django import DjangoModelFactory
 from marketing_op.accounts.models import Organization, User
 from marketing_op.accounts.services import organization_data_changed
 from marketing_op.measurements.models import Campaign, Channel, Measurement, Product
-from marketing_op.measurements.services import (
-    campaign_channels_refresh,
-    conversion_summaries_refresh,
-)
+from marketing_op.measurements.services import conversion_summaries_refresh
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -78,7 +75,6 @@ class MeasurementFactory(DjangoModelFactory):
 
     class Meta:
         model = Measurement
-        exclude = ("product_name", "campaign_type", "campaign_name", "channel_name")
 
     organization = factory.SubFactory(OrganizationFactory)
     product_name = "energy drink"
@@ -101,13 +97,11 @@ class MeasurementFactory(DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: type, *args: object, **kwargs: object) -> Measurement:
-        """Like every write of measurements: summaries of its day, its campaign-channel pair
-        and a new data version."""
+        """Like every write of measurements: summaries of its day and a new data version."""
         created = super()._create(model_class, *args, **kwargs)
         conversion_summaries_refresh(
             organization_id=created.organization_id, days=[(created.date, created.date)]
         )
-        campaign_channels_refresh(organization_id=created.organization_id)
         organization_data_changed(organization_id=created.organization_id)
         created.organization.refresh_from_db(fields=["data_version"])
         return created

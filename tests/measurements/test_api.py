@@ -64,8 +64,8 @@ def test_pages_carry_meta_and_link_headers(api_client, auth, month):
         (datetime.date(2021, 2, 27) + datetime.timedelta(n)).isoformat() for n in range(5)
     ]
     assert links(response) == {
-        "next": "http://testserver/api/marketing/measurements/?offset=10&page_size=5&channels=tv",
-        "prev": "http://testserver/api/marketing/measurements/?offset=0&page_size=5&channels=tv",
+        "next": "/api/marketing/measurements/?offset=10&page_size=5&channels=tv",
+        "prev": "/api/marketing/measurements/?offset=0&page_size=5&channels=tv",
     }
 
 
@@ -262,3 +262,89 @@ def test_aggregated_pages_count_every_group_at_any_offset(api_client, auth, mont
 
     assert body["meta"]["total"] == 9  # three channels in three ISO weeks
     assert len(body["data"]) == max(0, min(2, 9 - offset))
+
+
+# --- dates at the ends of the calendar (issue 12, item 4) ---------------------------------------
+
+
+@pytest.mark.parametrize("endpoint", DATA_ENDPOINTS)
+@pytest.mark.parametrize(
+    ("query", "everything"),
+    [
+        ("end_date=9999-12-31", True),
+        ("start_date=0001-01-01", True),
+        ("start_date=0001-01-01&end_date=9999-12-31", True),
+        ("start_date=9999-12-26", False),
+        ("start_date=9999-12-31&end_date=9999-12-31", False),
+        ("end_date=0001-01-06", False),
+        ("start_date=0001-01-01&end_date=0001-01-01", False),
+        ("start_date=3000-01-01", False),
+        ("end_date=1899-12-31", False),
+    ],
+)
+def test_any_iso_date_filters_without_error(api_client, auth, month, endpoint, query, everything):
+    """A date beyond the calendar's bounds selects what it would if the calendar went on:
+    a range that reaches past them selects every day inside, one wholly outside nothing."""
+    unfiltered = api_client.get(f"{endpoint}?page_size=100", **auth).json()
+
+    response = api_client.get(f"{endpoint}?page_size=100&{query}", **auth)
+
+    assert response.status_code == 200
+    if everything:
+        assert response.json() == unfiltered
+    else:
+        assert response.json()["data"] == []
+        assert response.json()["meta"]["total"] == 0
+
+
+@pytest.mark.parametrize("endpoint", DATA_ENDPOINTS)
+def test_dates_out_of_order_beyond_the_calendar_get_the_contracts_400(api_client, auth, endpoint):
+    response = api_client.get(endpoint + "?start_date=9999-12-31&end_date=9999-12-30", **auth)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "End date should be greater than start date"}
+
+
+# --- links that no client can poison (issue 12, item 7) -----------------------------------------
+
+
+@pytest.mark.parametrize("endpoint", [MEASUREMENTS, WEEKLY])
+def test_a_cached_link_header_does_not_carry_another_clients_host(
+    api_client, auth, month, settings, endpoint
+):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    url = f"{endpoint}?page_size=2&offset=2"
+    api_client.get(url, HTTP_HOST="localhost:6666", HTTP_X_FORWARDED_PROTO="https", **auth)
+
+    response = api_client.get(url, **auth)
+
+    assert links(response) == {
+        "next": f"{endpoint}?page_size=2&offset=4",
+        "prev": f"{endpoint}?page_size=2&offset=0",
+    }
+
+
+# --- If-None-Match: * only for a valid request (issue 12, item 12) ------------------------------
+
+
+@pytest.mark.parametrize("endpoint", DATA_ENDPOINTS)
+def test_if_none_match_star_does_not_hide_a_bad_request(api_client, auth, month, endpoint):
+    response = api_client.get(
+        endpoint + "?start_date=2021-03-02&end_date=2021-03-01", HTTP_IF_NONE_MATCH="*", **auth
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "End date should be greater than start date"}
+
+
+@pytest.mark.parametrize("query", ["cursor=bnVsbA", "cursor=WyJhIl0&offset=5"])
+def test_if_none_match_star_does_not_hide_a_bad_cursor(api_client, auth, month, query):
+    response = api_client.get(f"{MEASUREMENTS}?{query}", HTTP_IF_NONE_MATCH="*", **auth)
+
+    assert response.status_code == 400
+
+
+def test_if_none_match_star_gets_304_for_a_valid_request(api_client, auth, month):
+    response = api_client.get(MEASUREMENTS + "?page_size=2", HTTP_IF_NONE_MATCH="*", **auth)
+
+    assert response.status_code == 304

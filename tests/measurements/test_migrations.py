@@ -14,9 +14,11 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 import marketing_op
+from marketing_op.measurements.models import Measurement
 
 BEFORE_SUMMARIES = [("measurements", "0003_measurement_drop_redundant_indexes")]
 WITH_CAMPAIGN_CHANNELS = [("measurements", "0006_list_campaign_channels")]
+BEFORE_LIST_ORDER_NAMES = WITH_CAMPAIGN_CHANNELS
 PACKAGE = Path(marketing_op.__file__).parent
 
 
@@ -139,3 +141,53 @@ def test_no_migration_imports_the_services_code():
         if module.split(".")[0] == "marketing_op" and ".migrations" not in module
     }
     assert not offending, "Migrations must carry their own code:\n" + "\n".join(sorted(offending))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_stored_measurements_gives_them_their_names_in_list_order():
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE_LIST_ORDER_NAMES)
+    old = executor.loader.project_state(BEFORE_LIST_ORDER_NAMES).apps
+    organization = old.get_model("accounts", "Organization").objects.create(name="acme")
+    rows = [
+        ("lemonade", "branding", "winter", "tv", 4),
+        ("cola", "performance", "spring", "radio", 4),
+        ("cola", "branding", "spring", "tv", 4),
+        ("cola", "branding", "spring", "radio", 3),
+    ]
+    for product_name, campaign_type, campaign_name, channel_name, day in rows:
+        product, _ = old.get_model("measurements", "Product").objects.get_or_create(
+            organization=organization, name=product_name
+        )
+        campaign, _ = old.get_model("measurements", "Campaign").objects.get_or_create(
+            organization=organization,
+            product=product,
+            campaign_type=campaign_type,
+            name=campaign_name,
+        )
+        channel, _ = old.get_model("measurements", "Channel").objects.get_or_create(
+            organization=organization, name=channel_name
+        )
+        old.get_model("measurements", "Measurement").objects.create(
+            organization=organization,
+            campaign=campaign,
+            channel=channel,
+            date=datetime.date(2021, 1, day),
+            conversions=float(day),
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    listed = Measurement.objects.filter(organization_id=organization.pk).order_by(
+        "date", "product_name", "campaign_type", "campaign_name", "channel_name"
+    )
+    assert [
+        (m.date.day, m.product_name, m.campaign_type, m.campaign_name, m.channel_name)
+        for m in listed
+    ] == [
+        (3, "cola", "branding", "spring", "radio"),
+        (4, "cola", "branding", "spring", "tv"),
+        (4, "cola", "performance", "spring", "radio"),
+        (4, "lemonade", "branding", "winter", "tv"),
+    ]

@@ -4,8 +4,13 @@ import math
 import pytest
 
 from marketing_op.core.exceptions import InvalidFilterError
-from marketing_op.measurements import selectors
+from marketing_op.core.pagination import CursorPageParams
 from marketing_op.measurements.filters import MeasurementFilters
+from marketing_op.measurements.reads.channel_shares import channel_share_list
+from marketing_op.measurements.reads.dimensions import dimensions_get
+from marketing_op.measurements.reads.measurement_pages import measurement_page
+from marketing_op.measurements.reads.summaries import measurement_count
+from marketing_op.measurements.reads.weekly_sales import channel_weekly_sales_list
 from marketing_op.measurements.schemas import share_percentage
 from tests.factories import measurement
 
@@ -15,14 +20,12 @@ D = datetime.date
 
 
 def shares(organization, **filters):
-    rows = selectors.channel_share_list(
-        organization=organization, filters=MeasurementFilters(**filters)
-    )
+    rows = channel_share_list(organization=organization, filters=MeasurementFilters(**filters))
     return [(row["channel_name"], share_percentage(row["sales"], row["total"])) for row in rows]
 
 
 def weekly(organization, **filters):
-    rows = selectors.channel_weekly_sales_list(
+    rows = channel_weekly_sales_list(
         organization=organization, filters=MeasurementFilters(**filters)
     )
     return [
@@ -185,8 +188,13 @@ def test_a_channels_weekly_sales_add_up_to_its_measurements(organization):
     assert math.isclose(math.fsum(sales), total, rel_tol=1e-12)
 
 
+def listed(organization, filters):
+    page = CursorPageParams(page_size=100)
+    return measurement_page(organization=organization, filters=filters, page=page).rows
+
+
 def test_measurements_come_in_the_documented_order(organization, mixed):
-    rows = selectors.measurement_list(organization=organization, filters=MeasurementFilters())
+    rows = listed(organization, MeasurementFilters())
 
     keys = [
         (r["date"], r["product_name"], r["campaign_type"], r["campaign_name"], r["channel_name"])
@@ -200,11 +208,11 @@ def test_start_after_end_is_refused(organization):
     filters = MeasurementFilters(start_date=D(2021, 3, 2), end_date=D(2021, 3, 1))
 
     with pytest.raises(InvalidFilterError, match="End date should be greater than start date"):
-        selectors.measurement_list(organization=organization, filters=filters)
+        listed(organization, filters)
 
 
 def test_dimensions_list_what_has_data(organization, mixed):
-    dimensions = selectors.dimensions_get(organization=organization)
+    dimensions = dimensions_get(organization=organization)
 
     assert list(dimensions.products) == ["cola", "lemonade"]
     assert list(dimensions.channels) == ["google", "radio", "tv"]
@@ -225,8 +233,6 @@ def test_dimensions_list_what_has_data(organization, mixed):
 def test_the_cheap_count_equals_the_listed_rows(organization, mixed, filters):
     measurement_filters = MeasurementFilters(**filters)
 
-    listed = selectors.measurement_list(organization=organization, filters=measurement_filters)
+    rows = listed(organization, measurement_filters)
 
-    assert selectors.measurement_count(
-        organization=organization, filters=measurement_filters
-    ) == len(list(listed))
+    assert measurement_count(organization=organization, filters=measurement_filters) == len(rows)

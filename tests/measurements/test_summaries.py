@@ -7,29 +7,27 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-from django.core.cache import cache
-from django.db import connection
-from django.db.models import Max, Min
-from django.test.utils import CaptureQueriesContext
+from django.db.models import F, Q
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketing_op.core.caching import forget_worker_copies
-from marketing_op.measurements import selectors
+from marketing_op.core.pagination import CursorPageParams, PageParams, cursor_encode
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.models import (
-    CampaignChannel,
     DailyConversions,
     Measurement,
     WeeklyConversions,
     week_start,
 )
-from marketing_op.measurements.rows import MeasurementRow, typed_records
-from marketing_op.measurements.services import (
-    campaign_channels_refresh,
-    day_ranges,
-    measurement_import,
+from marketing_op.measurements.reads.channel_shares import channel_share_list
+from marketing_op.measurements.reads.measurement_pages import MEASUREMENT_ORDER, measurement_page
+from marketing_op.measurements.reads.summaries import measurement_count
+from marketing_op.measurements.reads.weekly_sales import (
+    channel_weekly_sales_list,
+    channel_weekly_sales_page,
 )
+from marketing_op.measurements.rows import MeasurementRow, typed_records
+from marketing_op.measurements.services import day_ranges, measurement_import
 from tests.factories import stored_measurements
 
 pytestmark = pytest.mark.django_db
@@ -81,46 +79,16 @@ def assert_summaries_match_measurements(organization: Any) -> None:
             assert stored[key][0] == pytest.approx(conversions, rel=1e-12, abs=1e-9), key
 
 
-def listed_pairs(organization: Any) -> dict[tuple[Any, ...], tuple[D, D]]:
-    """(campaign, channel, names) -> (first day, last day) of the listed campaign channels."""
-    listed = CampaignChannel.objects.filter(organization=organization).values_list(
-        "campaign_id",
-        "channel_id",
-        "product_name",
-        "campaign_type",
-        "campaign_name",
-        "channel_name",
-        "first_day",
-        "last_day",
+def assert_rows_carry_their_names(organization: Any) -> None:
+    """Every measurement row's list-order names are those of its campaign, product and
+    channel."""
+    named_otherwise = Measurement.objects.filter(organization=organization).filter(
+        ~Q(product_name=F("campaign__product__name"))
+        | ~Q(campaign_type=F("campaign__campaign_type"))
+        | ~Q(campaign_name=F("campaign__name"))
+        | ~Q(channel_name=F("channel__name"))
     )
-    return {pair[:6]: (pair[6], pair[7]) for pair in listed}
-
-
-def assert_every_measured_pair_is_listed(organization: Any) -> None:
-    """Every pair with measurements is listed, with days that cover all of them, and the
-    pairs are ranked in list order."""
-    measured = (
-        Measurement.objects.filter(organization=organization)
-        .values_list(
-            "campaign_id",
-            "channel_id",
-            "campaign__product__name",
-            "campaign__campaign_type",
-            "campaign__name",
-            "channel__name",
-        )
-        .annotate(Min("date"), Max("date"))
-    )
-    in_list_order = CampaignChannel.objects.filter(organization=organization).order_by(
-        "product_name", "campaign_type", "campaign_name", "channel_name"
-    )
-    ranks = list(in_list_order.values_list("list_position", flat=True))
-    assert ranks == list(range(1, len(ranks) + 1))
-    listed = listed_pairs(organization)
-    for *pair, first, last in measured:
-        first_day, last_day = listed[tuple(pair)]
-        assert first_day <= first, pair
-        assert last <= last_day, pair
+    assert not named_otherwise.exists()
 
 
 def row(product: str, campaign: int, channel: str, day: D, conversions: float) -> MeasurementRow:
@@ -170,7 +138,7 @@ def test_summaries_follow_imports_corrections_and_replace(organization):
     summary = import_rows(organization, rerun, replace=True)
     assert summary.deleted > 0
     assert_summaries_match_measurements(organization)
-    assert_every_measured_pair_is_listed(organization)
+    assert_rows_carry_their_names(organization)
     assert not DailyConversions.objects.filter(organization=organization, date=D(2021, 3, 3))
 
 
@@ -221,7 +189,7 @@ imports = st.lists(
 def test_any_sequence_of_imports_keeps_the_data_and_the_summaries_exact(
     organization, import_chunks, batches
 ):
-    for model in (Measurement, DailyConversions, WeeklyConversions, CampaignChannel):
+    for model in (Measurement, DailyConversions, WeeklyConversions):
         model.objects.filter(organization=organization).delete()
     expected: dict[tuple[Any, ...], float] = {}
     for batch, replace in batches:
@@ -241,7 +209,7 @@ def test_any_sequence_of_imports_keeps_the_data_and_the_summaries_exact(
             1 for r in batch if r[:5] in before and before[r[:5]] != r.conversions
         )
         assert_summaries_match_measurements(organization)
-        assert_every_measured_pair_is_listed(organization)
+        assert_rows_carry_their_names(organization)
 
 
 def stored_rows_of(organization: Any) -> dict[tuple[Any, ...], float]:
@@ -329,57 +297,17 @@ def test_weekly_sales_shares_and_counts_equal_the_raw_aggregation(
     for r in every_channel:
         channel_sales[r.channel] += r.conversions
 
-    weekly = list(selectors.channel_weekly_sales_list(organization=organization, filters=filters))
-    shares = selectors.channel_share_list(organization=organization, filters=filters)
+    weekly = list(channel_weekly_sales_list(organization=organization, filters=filters))
+    shares = channel_share_list(organization=organization, filters=filters)
 
     assert [(w["week_start"], w["channel_name"]) for w in weekly] == sorted(weeks)
     for w in weekly:
         assert w["sales"] == pytest.approx(weeks[(w["week_start"], w["channel_name"])])
-    assert selectors.channel_weekly_sales_count(organization=organization, filters=filters) == len(
-        weeks
-    )
     assert {share["channel_name"] for share in shares} == {r.channel for r in rows}
     for share in shares:
         assert share["sales"] == pytest.approx(channel_sales[share["channel_name"]])
         assert share["total"] == pytest.approx(sum(channel_sales.values()))
-    assert selectors.measurement_count(organization=organization, filters=filters) == len(rows)
-
-
-@read_settings
-@given(filters=filter_sets, offset=st.integers(min_value=0, max_value=320))
-def test_a_page_found_by_seeking_is_the_page_at_that_offset(
-    organization, stored_rows, monkeypatch, filters, offset
-):
-    monkeypatch.setattr(selectors, "SEEK_FROM_OFFSET", 0)
-    ordered = ordered_keys(matching(stored_rows, filters))
-
-    first_date, skipped = selectors.measurement_seek(
-        organization=organization, filters=filters, offset=offset
-    )
-    queryset, skipped_rows = selectors.measurement_list_from_offset(
-        organization=organization, filters=filters, offset=offset
-    )
-    page = list(queryset[offset - skipped_rows : offset - skipped_rows + 7])
-
-    assert keys_of(page) == ordered[offset : offset + 7]
-    if offset < len(ordered):
-        assert first_date == ordered[offset][0]
-        assert skipped == sum(1 for key in ordered if key[0] < first_date)
-
-
-def test_the_campaign_channels_of_stored_measurements_are_listed_again(organization, stored_rows):
-    days: dict[tuple[str, ...], list[D]] = defaultdict(list)
-    for r in stored_rows:
-        days[(r.product, r.campaign_type, r.campaign, r.channel)].append(r.date)
-    listed = listed_pairs(organization)
-    assert {pair[2:]: bounds for pair, bounds in listed.items()} == {
-        names: (min(dates), max(dates)) for names, dates in days.items()
-    }
-    CampaignChannel.objects.filter(organization=organization).delete()
-
-    campaign_channels_refresh(organization_id=organization.pk)
-
-    assert listed_pairs(organization) == listed
+    assert measurement_count(organization=organization, filters=filters) == len(rows)
 
 
 def ordered_keys(rows: list[MeasurementRow]) -> list[tuple[Any, ...]]:
@@ -387,124 +315,69 @@ def ordered_keys(rows: list[MeasurementRow]) -> list[tuple[Any, ...]]:
 
 
 def keys_of(page: list[dict]) -> list[tuple[Any, ...]]:
-    return [
-        (p["date"], p["product_name"], p["campaign_type"], p["campaign_name"], p["channel_name"])
-        for p in page
-    ]
+    return [tuple(p[field] for field in MEASUREMENT_ORDER) for p in page]
 
 
-@pytest.mark.parametrize(
-    ("reading_cost", "query_cost"),
-    [
-        (0, selectors.QUERY_COST_IN_LOOKUPS),
-        (selectors.READING_COST_IN_LOOKUPS, selectors.QUERY_COST_IN_LOOKUPS),
-        (10**9, selectors.QUERY_COST_IN_LOOKUPS),
-        (selectors.READING_COST_IN_LOOKUPS, 10**9),
-    ],
-    ids=[
-        "days read whole",
-        "days walked or read whole",
-        "days walked",
-        "days read whole in one query rather than walked in several",
-    ],
-)
 @read_settings
 @given(
-    filters=filter_sets.filter(lambda filters: not filters.campaigns),
+    filters=filter_sets,
     offset=st.integers(min_value=0, max_value=320),
     cursor_row=st.integers(min_value=0, max_value=320),
-    page_size=st.integers(min_value=1, max_value=101),
+    page_size=st.integers(min_value=1, max_value=100),
 )
-def test_a_page_read_day_by_day_is_the_page_of_the_sorted_rows(
-    organization,
-    stored_rows,
-    monkeypatch,
-    reading_cost,
-    query_cost,
-    filters,
-    offset,
-    cursor_row,
-    page_size,
+def test_a_page_at_any_offset_or_after_any_cursor_is_the_page_of_the_sorted_rows(
+    organization, stored_rows, filters, offset, cursor_row, page_size
 ):
-    """Both ways of reading a day (whole and sorted, or walking the campaign-channel pairs)
-    give the rows of the documented order, at any offset (offsets inside a day start from
-    a checkpoint every three rows) and after any cursor."""
-    monkeypatch.setattr(selectors, "READING_COST_IN_LOOKUPS", reading_cost)
-    monkeypatch.setattr(selectors, "QUERY_COST_IN_LOOKUPS", query_cost)
-    monkeypatch.setattr(selectors, "SEEK_FROM_OFFSET", 0)
-    monkeypatch.setattr(selectors, "DAY_CHECKPOINT_ROWS", 3)
+    """Pages found from the rows per day and read from the list-order index give the rows
+    of the documented order, one more (which says a next page exists), and the total."""
     ordered = ordered_keys(matching(stored_rows, filters))
+    conversions = {
+        (r.date, r.product, r.campaign_type, r.campaign, r.channel): r.conversions
+        for r in stored_rows
+    }
 
-    days, skipped = selectors.measurement_list_from_offset(
-        organization=organization, filters=filters, offset=offset
+    found = measurement_page(
+        organization=organization,
+        filters=filters,
+        page=CursorPageParams(offset=offset, page_size=page_size),
     )
-    assert isinstance(days, selectors.MeasurementDays)
-    page = days[offset - skipped : offset - skipped + page_size]
-    assert keys_of(page) == ordered[offset : offset + page_size]
+    assert keys_of(found.rows) == ordered[offset : offset + page_size + 1]
+    assert [row["conversions"] for row in found.rows] == [
+        conversions[key] for key in keys_of(found.rows)
+    ]
+    assert found.total == len(ordered)
 
     if cursor_row < len(ordered):
-        last_seen = ordered[cursor_row]
-        cursor = [last_seen[0].isoformat(), *last_seen[1:]]
-        after = selectors.MeasurementDays(organization=organization, filters=filters).after(cursor)
-        next_page = after[0:page_size]
-        assert keys_of(next_page) == ordered[cursor_row + 1 : cursor_row + 1 + page_size]
-
-
-def test_days_that_would_each_be_walked_are_read_in_one_query_when_queries_cost_more(
-    organization, stored_rows, monkeypatch
-):
-    filters = MeasurementFilters()
-    ordered = ordered_keys(matching(stored_rows, filters))
-    three_days = sum(1 for key in ordered if key[0] < FIRST_DAY + datetime.timedelta(days=3))
-    days = selectors.MeasurementDays(organization=organization, filters=filters)
-    days[0:1]  # the rows per day and the pairs are counted once per data version
-
-    queries = {}
-    for query_cost in (0, 10**9):
-        monkeypatch.setattr(selectors, "QUERY_COST_IN_LOOKUPS", query_cost)
-        with CaptureQueriesContext(connection) as captured:
-            page = days[0:three_days]
-        assert keys_of(page) == ordered[:three_days]
-        queries[query_cost] = len(captured)
-
-    assert queries == {0: 3, 10**9: 1}
-
-
-@pytest.mark.parametrize("block_rows", [3, selectors.WEEKLY_BLOCK_ROWS])
-@pytest.mark.parametrize(
-    "blocks_kept", [True, False], ids=["blocks kept with the weeks", "blocks summed alone"]
-)
-@read_settings
-@given(filters=filter_sets, offset=st.integers(min_value=0, max_value=80))
-def test_a_weekly_page_read_from_blocks_of_weeks_is_the_page_of_all_weeks(
-    organization, stored_rows, monkeypatch, block_rows, blocks_kept, filters, offset
-):
-    monkeypatch.setattr(selectors, "MAX_PAGE_SIZE", 5)
-    monkeypatch.setattr(selectors, "WEEKLY_BLOCK_ROWS", block_rows)
-    every_week = list(
-        selectors.channel_weekly_sales_list(organization=organization, filters=filters)
-    )
-    weeks = selectors.channel_weekly_sales_weeks(organization=organization, filters=filters)
-    if not blocks_kept:
-        forget_worker_copies()
-        cache.delete_many(
-            [
-                selectors.weekly_sales_block_key(organization, filters, block)
-                for block in range(weeks.total // block_rows + 1)
-            ]
+        cursor = cursor_encode(ordered[cursor_row])
+        after = measurement_page(
+            organization=organization,
+            filters=filters,
+            page=CursorPageParams(cursor=cursor, page_size=page_size),
         )
+        expected = ordered[cursor_row + 1 : cursor_row + 1 + page_size + 1]
+        assert keys_of(after.rows) == expected
 
-    page_weeks, before = selectors.channel_weekly_sales_from_offset(
-        organization=organization, filters=filters, offset=offset
-    )
-    page = list(page_weeks[offset - before : offset - before + 6])
 
-    expected = every_week[offset : offset + 6]
-    assert [(w["week_start"], w["channel_name"]) for w in page] == [
-        (w["week_start"], w["channel_name"]) for w in expected
-    ]
-    # The same conversions, summed in another order: equal but for the last bits.
-    assert [w["sales"] for w in page] == pytest.approx([w["sales"] for w in expected], rel=1e-12)
-    assert selectors.channel_weekly_sales_count(organization=organization, filters=filters) == len(
-        every_week
+@read_settings
+@given(
+    filters=filter_sets,
+    offset=st.integers(min_value=0, max_value=80),
+    page_size=st.integers(min_value=1, max_value=100),
+)
+def test_a_weekly_page_is_the_page_of_the_raw_aggregation(
+    organization, stored_rows, filters, offset, page_size
+):
+    weeks: dict[tuple[D, str], float] = defaultdict(float)
+    for r in matching(stored_rows, filters):
+        weeks[(week_start(r.date), r.channel)] += r.conversions
+    expected = sorted(weeks)[offset : offset + page_size + 1]
+
+    found = channel_weekly_sales_page(
+        organization=organization,
+        filters=filters,
+        page=PageParams(offset=offset, page_size=page_size),
     )
+
+    assert [(w["week_start"], w["channel_name"]) for w in found.rows] == expected
+    assert [w["sales"] for w in found.rows] == pytest.approx([weeks[key] for key in expected])
+    assert found.total == len(weeks)

@@ -1,23 +1,33 @@
+"""The measurements router: thin endpoints that parse, call one selector, and page.
+
+Every GET endpoint checks its parameters, answers 304 when the client's copy is current,
+and otherwise builds its answer (or reads it from the answer cache) from one selector of
+``measurements.reads`` and the one paginator of ``core.pagination``.
+"""
+
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from django.conf import settings
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Schema, Status
+from ninja import Header, Query, Router, Status
 
 from marketing_op.accounts.auth import bearer_token, write_token
 from marketing_op.accounts.models import Organization
 from marketing_op.accounts.throttling import data_rate_limit
 from marketing_op.core.caching import cached_answer, not_modified
 from marketing_op.core.exceptions import UnsupportedMediaType
-from marketing_op.core.pagination import CursorPageParams, KeysetRows, PageParams, paginate
+from marketing_op.core.pagination import CursorPageParams, PageParams, paginate
 from marketing_op.core.schemas import Message, ValidationMessage
-from marketing_op.measurements import selectors, services
+from marketing_op.measurements import services
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.models import ImportRecord
+from marketing_op.measurements.reads import dimensions
+from marketing_op.measurements.reads.channel_shares import channel_share_page
+from marketing_op.measurements.reads.import_history import import_record_page
+from marketing_op.measurements.reads.measurement_pages import measurement_page
+from marketing_op.measurements.reads.weekly_sales import channel_weekly_sales_page
 from marketing_op.measurements.schemas import (
     ChannelSharePage,
     ChannelWeeklySalesPage,
@@ -37,46 +47,10 @@ def _organization(request: HttpRequest) -> Organization:
     return request.auth.user.organization  # type: ignore[attr-defined]
 
 
-def _page_of(
-    selector: Callable[..., QuerySet | list[dict]],
-    request: HttpRequest,
-    response: HttpResponse,
-    filters: MeasurementFilters,
-    page: PageParams,
-    schema: type[Schema],
-    counter: Callable[..., int] | None = None,
-    seeker: Callable[..., tuple[QuerySet | KeysetRows | list[dict], int]] | None = None,
-) -> HttpResponse | Status:
-    """One page of what ``selector`` reads (or, for an offset, of what ``seeker`` reads from
-    near it), or 304 when the client's copy is current."""
-    organization = _organization(request)
-    if not_modified(request=request, response=response, organization=organization):
-        return Status(304, None)
-
-    def page_of_rows() -> dict:
-        rows: QuerySet | KeysetRows | list[dict]
-        if seeker is None:
-            rows, skipped = selector(organization=organization, filters=filters), 0
-        else:
-            rows, skipped = seeker(organization=organization, filters=filters, offset=page.offset)
-        total = counter(organization=organization, filters=filters) if counter else None
-        return paginate(
-            request=request,
-            response=response,
-            queryset=rows,
-            page=page,
-            total=total,
-            skipped=skipped,
-        )
-
-    return cached_answer(
-        request=request,
-        response=response,
-        organization=organization,
-        schema=schema,
-        compute=page_of_rows,
-        parameters=(filters, page),
-    )
+def _checked(filters: MeasurementFilters, page: PageParams) -> None:
+    """Refuse a request that is not valid (400) before anything is answered, 304 included."""
+    filters.check_date_range()
+    page.check()
 
 
 @router.get(
@@ -90,15 +64,44 @@ def measurement_list(
     filters: Query[MeasurementFilters],
     page: Query[CursorPageParams],
 ) -> HttpResponse | Status:
-    return _page_of(
-        selectors.measurement_list,
-        request,
-        response,
-        filters,
-        page,
-        MeasurementPage,
-        selectors.measurement_count,
-        seeker=selectors.measurement_list_from_offset,
+    _checked(filters, page)
+    organization = _organization(request)
+    if not_modified(request=request, response=response, organization=organization):
+        return Status(304, None)
+    return cached_answer(
+        request=request,
+        response=response,
+        organization=organization,
+        schema=MeasurementPage,
+        compute=lambda: paginate(
+            request=request,
+            response=response,
+            page=page,
+            found=measurement_page(organization=organization, filters=filters, page=page),
+        ),
+        parameters=(filters, page),
+    )
+
+
+def _channel_shares(
+    request: HttpRequest, response: HttpResponse, filters: MeasurementFilters, page: PageParams
+) -> HttpResponse | Status:
+    _checked(filters, page)
+    organization = _organization(request)
+    if not_modified(request=request, response=response, organization=organization):
+        return Status(304, None)
+    return cached_answer(
+        request=request,
+        response=response,
+        organization=organization,
+        schema=ChannelSharePage,
+        compute=lambda: paginate(
+            request=request,
+            response=response,
+            page=page,
+            found=channel_share_page(organization=organization, filters=filters, page=page),
+        ),
+        parameters=(filters, page),
     )
 
 
@@ -113,9 +116,7 @@ def channel_share_list(
     filters: Query[MeasurementFilters],
     page: Query[PageParams],
 ) -> HttpResponse | Status:
-    return _page_of(
-        selectors.channel_share_list, request, response, filters, page, ChannelSharePage
-    )
+    return _channel_shares(request, response, filters, page)
 
 
 @router.get(
@@ -130,9 +131,7 @@ def channel_share_list_old_path(
     filters: Query[MeasurementFilters],
     page: Query[PageParams],
 ) -> HttpResponse | Status:
-    return _page_of(
-        selectors.channel_share_list, request, response, filters, page, ChannelSharePage
-    )
+    return _channel_shares(request, response, filters, page)
 
 
 @router.get(
@@ -146,15 +145,22 @@ def channel_weekly_sales_list(
     filters: Query[MeasurementFilters],
     page: Query[PageParams],
 ) -> HttpResponse | Status:
-    return _page_of(
-        selectors.channel_weekly_sales_list,
-        request,
-        response,
-        filters,
-        page,
-        ChannelWeeklySalesPage,
-        selectors.channel_weekly_sales_count,
-        seeker=selectors.channel_weekly_sales_from_offset,
+    _checked(filters, page)
+    organization = _organization(request)
+    if not_modified(request=request, response=response, organization=organization):
+        return Status(304, None)
+    return cached_answer(
+        request=request,
+        response=response,
+        organization=organization,
+        schema=ChannelWeeklySalesPage,
+        compute=lambda: paginate(
+            request=request,
+            response=response,
+            page=page,
+            found=channel_weekly_sales_page(organization=organization, filters=filters, page=page),
+        ),
+        parameters=(filters, page),
     )
 
 
@@ -172,7 +178,7 @@ def dimensions_get(request: HttpRequest, response: HttpResponse) -> HttpResponse
         response=response,
         organization=organization,
         schema=DimensionsResponse,
-        compute=lambda: {"data": selectors.dimensions_get(organization=organization)},
+        compute=lambda: {"data": dimensions.dimensions_get(organization=organization)},
         parameters=(),
     )
 
@@ -268,5 +274,5 @@ def measurement_import(
 def import_record_list(
     request: HttpRequest, response: HttpResponse, page: Query[PageParams]
 ) -> dict:
-    queryset = selectors.import_record_list(organization=_organization(request))
-    return paginate(request=request, response=response, queryset=queryset, page=page)
+    found = import_record_page(organization=_organization(request), page=page)
+    return paginate(request=request, response=response, page=page, found=found)

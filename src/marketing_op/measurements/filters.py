@@ -1,4 +1,5 @@
-"""The one filter set that every measurement endpoint and selector uses."""
+"""The one filter set that every measurement endpoint and selector uses: the names to match
+and the date range, which accepts any ISO date (see ``measurements.dates``)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,22 @@ from typing import Annotated
 
 from django.db.models import Q
 from ninja import Field, Schema
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, model_validator
 
 from marketing_op.core.exceptions import InvalidFilterError
+from marketing_op.measurements.dates import FIRST_DAY, LAST_DAY
 
 DATE_ORDER_MESSAGE = "End date should be greater than start date"
 
 MEASUREMENT_NAME_FIELDS = {
-    "products": "campaign__product__name",
+    "products": "product_name",
+    # Through the campaign, whose index finds a campaign's few rows in any table.
     "campaigns": "campaign__name",
-    "campaign_types": "campaign__campaign_type",
-    "channels": "channel__name",
+    "campaign_types": "campaign_type",
+    "channels": "channel_name",
 }
+BEFORE_THE_DATA = FIRST_DAY - datetime.timedelta(days=1)
+AFTER_THE_DATA = LAST_DAY + datetime.timedelta(days=1)
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -54,16 +59,29 @@ class MeasurementFilters(Schema):
     start_date: FilterDate | None = Field(None, description="First day, inclusive.")
     end_date: FilterDate | None = Field(None, description="Last day, inclusive.")
 
+    @model_validator(mode="after")
+    def _within_the_calendar(self) -> MeasurementFilters:
+        """Dates beyond the calendar's bounds become the day just beyond them, which holds no
+        data: the range selects the same rows, a range wholly outside selects nothing, and
+        every week computed from a date stays far from the ends of the calendar. Dates out
+        of order are kept, for :meth:`check_date_range` to refuse."""
+        if not self.dates_out_of_order():
+            if self.start_date:
+                self.start_date = min(max(self.start_date, BEFORE_THE_DATA), AFTER_THE_DATA)
+            if self.end_date:
+                self.end_date = min(max(self.end_date, BEFORE_THE_DATA), AFTER_THE_DATA)
+        return self
+
+    def dates_out_of_order(self) -> bool:
+        return bool(self.start_date and self.end_date and self.start_date > self.end_date)
+
     def check_date_range(self) -> None:
-        if self.start_date and self.end_date and self.start_date > self.end_date:
+        if self.dates_out_of_order():
             raise InvalidFilterError(DATE_ORDER_MESSAGE)
 
     def without_channels(self) -> MeasurementFilters:
         """The same filters for every channel: the denominator of a channel's share."""
         return self.model_copy(update={"channels": []})
-
-    def without_dates(self) -> MeasurementFilters:
-        return self.model_copy(update={"start_date": None, "end_date": None})
 
     def names_q(self, fields: Mapping[str, str]) -> Q:
         """The name filters as a condition; ``fields`` maps each filter (``products``,

@@ -70,12 +70,19 @@ class Campaign(models.Model):
 
 
 class Measurement(models.Model):
-    """The conversions (net sales) that one channel drove for one campaign on one day."""
+    """The conversions (net sales) that one channel drove for one campaign on one day.
+
+    The row carries the names that order the measurements list (product, campaign type,
+    campaign, channel) beside its campaign and channel, and its unique index holds them in
+    list order after (organisation, date): a page of the list is a range of that index. A
+    campaign fixes its product and type and names are never renamed, so the index says what
+    (organisation, date, campaign, channel) would, and the copies cannot go stale.
+    """
 
     # Every index slows every import down, so there are two besides the primary key: the
-    # unique day, which leads with (organisation, date) for the ordered lists and the
-    # import's look-ups, and the campaign key, for the campaign filter. Aggregates by
-    # channel, product or campaign type read the summaries below instead.
+    # unique day in list order, for the list and the import's look-ups, and the campaign
+    # key, for the campaign filter. Aggregates by channel, product or campaign type read
+    # the summaries below instead.
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="+", db_index=False
     )
@@ -84,12 +91,23 @@ class Measurement(models.Model):
         Channel, on_delete=models.CASCADE, related_name="measurements", db_index=False
     )
     date = models.DateField()
+    product_name = models.CharField(max_length=200)
+    campaign_type = models.CharField(max_length=200)
+    campaign_name = models.CharField(max_length=200)
+    channel_name = models.CharField(max_length=200)
     conversions = models.FloatField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "date", "campaign", "channel"],
+                fields=[
+                    "organization",
+                    "date",
+                    "product_name",
+                    "campaign_type",
+                    "campaign_name",
+                    "channel_name",
+                ],
                 name="measurement_unique_day",
             ),
             models.CheckConstraint(
@@ -99,59 +117,7 @@ class Measurement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date} {self.campaign_id}/{self.channel_id}: {self.conversions}"
-
-
-class CampaignChannel(models.Model):
-    """One campaign on one channel: a series of daily measurements, with the names that
-    order the measurements list (product, campaign type, campaign, channel) kept here and
-    indexed in that order, and ``list_position``, the pair's rank in that order.
-
-    A page of one dense day walks this index, skips the pairs whose measurements lie
-    outside ``first_day`` to ``last_day``, and looks each other pair's row up in the
-    measurement table's unique index, so it reads about as many rows as it returns instead
-    of reading and sorting the whole day; a day with few rows is read whole and sorted by
-    ``list_position``, which sorts faster than names. Every pair that has a measurement has
-    a row here, with days that cover all its measurements and a current rank (kept by the
-    import in its transaction); a ``--replace`` that removes measurements leaves the pair
-    and its days as they were, which costs look-ups that find nothing, never a missed row.
-    Names are never renamed, so the copies here cannot go stale.
-    """
-
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
-    product_name = models.CharField(max_length=200)
-    campaign_type = models.CharField(max_length=200)
-    campaign_name = models.CharField(max_length=200)
-    channel_name = models.CharField(max_length=200)
-    list_position = models.PositiveIntegerField(
-        db_default=0, help_text="Rank of the pair in the organisation's list order."
-    )
-    first_day = models.DateField(help_text="On or before the pair's first measurement.")
-    last_day = models.DateField(help_text="On or after the pair's last measurement.")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["campaign", "channel"], name="campaign_channel_unique"),
-            models.UniqueConstraint(
-                fields=[
-                    "organization",
-                    "product_name",
-                    "campaign_type",
-                    "campaign_name",
-                    "channel_name",
-                ],
-                name="campaign_channel_list_order",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.campaign_name} on {self.channel_name}"
+        return f"{self.date} {self.campaign_name}/{self.channel_name}: {self.conversions}"
 
 
 class ConversionSummary(models.Model):

@@ -28,6 +28,7 @@ from marketing_op.accounts.models import Organization, User
 from marketing_op.accounts.services import organization_data_changed
 from marketing_op.core.exceptions import ApplicationError, PayloadTooLarge, RejectedInputError
 from marketing_op.measurements.models import DailyConversions, ImportRecord, week_start
+from marketing_op.measurements.reads.import_history import import_record_get_by_key
 from marketing_op.measurements.rows import (
     MAX_REPORTED_PROBLEMS,
     ContentTooLarge,
@@ -40,7 +41,6 @@ from marketing_op.measurements.rows import (
     json_records,
     open_text,
 )
-from marketing_op.measurements.selectors import import_record_get_by_key
 
 BATCH_ROWS = 5_000
 EARLY_INSERT_ROWS = 100_000
@@ -344,14 +344,20 @@ def _add_names(
     )
 
 
+# --- list-order names on the measurement row (migration 0008): the resolved rows carry the
+# series' names, the look-up of a stored row goes through the unique index (organisation,
+# date, product, campaign type, campaign, channel), and new rows are inserted with their
+# names, in that index's order. ------------------------------------------------------------
 RESOLVED_ROWS = (
-    "SELECT k.campaign_id, k.channel_id, s.date, s.conversions "
-    "FROM import_staging s JOIN import_keys k ON k.series = s.series WHERE s.line > %(after)s"
+    "SELECT k.campaign_id, k.channel_id, n.product, n.campaign_type, n.campaign, n.channel, "
+    "s.date, s.conversions FROM import_staging s JOIN import_keys k ON k.series = s.series "
+    "JOIN import_series n ON n.series = s.series WHERE s.line > %(after)s"
 )
 
 SAME_DAY = (
-    "m.organization_id = %(org)s AND m.campaign_id = r.campaign_id "
-    "AND m.channel_id = r.channel_id AND m.date = r.date"
+    "m.organization_id = %(org)s AND m.date = r.date AND m.product_name = r.product "
+    "AND m.campaign_type = r.campaign_type AND m.campaign_name = r.campaign "
+    "AND m.channel_name = r.channel"
 )
 
 UPDATE_CHANGED = (
@@ -372,13 +378,15 @@ MEASURED_DAYS_IN_CHUNK = (
 def _insert_sql(rows: str) -> str:
     return (
         "INSERT INTO measurements_measurement "  # noqa: S608 - constant SQL fragments
-        "(organization_id, campaign_id, channel_id, date, conversions) "
-        f"SELECT %(org)s, r.campaign_id, r.channel_id, r.date, r.conversions FROM ({rows}) r "
+        "(organization_id, campaign_id, channel_id, product_name, campaign_type, "
+        "campaign_name, channel_name, date, conversions) "
+        "SELECT %(org)s, r.campaign_id, r.channel_id, r.product, r.campaign_type, r.campaign, "
+        f"r.channel, r.date, r.conversions FROM ({rows}) r "
     )
 
 
 INSERT_ROWS = _insert_sql(RESOLVED_ROWS)
-IN_INDEX_ORDER = "ORDER BY r.date, r.campaign_id, r.channel_id"
+IN_INDEX_ORDER = "ORDER BY r.date, r.product, r.campaign_type, r.campaign, r.channel"
 INSERT_ALL = f"{INSERT_ROWS}{IN_INDEX_ORDER}"
 INSERT_CHUNK = f"{_insert_sql(RESOLVED_ROWS + CHUNK_PAGES)}{IN_INDEX_ORDER}"
 INSERT_NEW = (
@@ -673,60 +681,6 @@ def _summarise_new_days(cursor: Any, org: dict[str, Any], day_sums: DaySums) -> 
     _refresh_weeks(cursor, org["org"], org["first"], org["last"])
 
 
-CAMPAIGN_CHANNEL_COLUMNS = (
-    "INSERT INTO measurements_campaignchannel (organization_id, campaign_id, channel_id, "
-    "product_name, campaign_type, campaign_name, channel_name, first_day, last_day) "
-)
-LIST_CAMPAIGN_CHANNELS = (
-    f"{CAMPAIGN_CHANNEL_COLUMNS}"  # noqa: S608 - constant SQL fragments
-    "SELECT m.organization_id, m.campaign_id, m.channel_id, p.name, c.campaign_type, c.name, "
-    "ch.name, MIN(m.date), MAX(m.date) FROM measurements_measurement m "
-    "JOIN measurements_campaign c ON c.id = m.campaign_id "
-    "JOIN measurements_product p ON p.id = c.product_id "
-    "JOIN measurements_channel ch ON ch.id = m.channel_id WHERE m.organization_id = %s "
-    "GROUP BY m.organization_id, m.campaign_id, m.channel_id, p.name, c.campaign_type, c.name, "
-    "ch.name ON CONFLICT (campaign_id, channel_id) DO UPDATE "
-    "SET first_day = excluded.first_day, last_day = excluded.last_day"
-)
-ADD_IMPORTED_CAMPAIGN_CHANNELS = (
-    f"{CAMPAIGN_CHANNEL_COLUMNS}"  # noqa: S608 - constant SQL fragments
-    "SELECT %(org)s, k.campaign_id, k.channel_id, n.product, n.campaign_type, n.campaign, "
-    "n.channel, d.first_day, d.last_day FROM (SELECT series, MIN(date) AS first_day, "
-    "MAX(date) AS last_day FROM import_staging GROUP BY series) d "
-    "JOIN import_keys k ON k.series = d.series JOIN import_series n ON n.series = d.series "
-    "WHERE true ON CONFLICT (campaign_id, channel_id) DO UPDATE SET "
-    "first_day = CASE WHEN excluded.first_day < measurements_campaignchannel.first_day "
-    "THEN excluded.first_day ELSE measurements_campaignchannel.first_day END, "
-    "last_day = CASE WHEN excluded.last_day > measurements_campaignchannel.last_day "
-    "THEN excluded.last_day ELSE measurements_campaignchannel.last_day END"
-)
-
-
-RANK_CAMPAIGN_CHANNELS = (
-    "UPDATE measurements_campaignchannel SET list_position = ranked.position FROM ("
-    "SELECT id, row_number() OVER (ORDER BY product_name, campaign_type, campaign_name, "
-    "channel_name) AS position FROM measurements_campaignchannel WHERE organization_id = %s"
-    ") ranked WHERE measurements_campaignchannel.id = ranked.id "
-    "AND measurements_campaignchannel.list_position <> ranked.position"
-)
-
-
-def campaign_channels_refresh(*, organization_id: int) -> None:
-    """List every campaign-channel pair that the organisation has measurements of, with the
-    exact days of its first and last, and rank the pairs (see ``CampaignChannel``). The
-    import keeps the list itself: it adds its file's pairs, widens their days to the
-    file's, and ranks the pairs again."""
-    with connection.cursor() as cursor:
-        cursor.execute(LIST_CAMPAIGN_CHANNELS, [organization_id])
-        cursor.execute(RANK_CAMPAIGN_CHANNELS, [organization_id])
-
-
-def _add_campaign_channels(cursor: Any, org: dict[str, Any]) -> None:
-    """The file's campaign-channel pairs, listed or with their days widened, then ranked."""
-    cursor.execute(ADD_IMPORTED_CAMPAIGN_CHANNELS, org)
-    cursor.execute(RANK_CAMPAIGN_CHANNELS, [org["org"]])
-
-
 def _changed_days(cursor: Any, org: dict[str, Any], replace: bool) -> list[DayRange]:
     """The day ranges whose summaries an import may have changed."""
     if replace:
@@ -807,11 +761,8 @@ def measurement_import(
                 if early is not None and all_inserted_early:
                     # Every row they refer to is the file's and locked, as for the inserts.
                     with _row_triggers_skipped(cursor, org):
-                        _add_campaign_channels(cursor, org)
                         _summarise_new_days(cursor, org, early.day_sums)
                 elif inserted or updated or deleted:
-                    if inserted:
-                        _add_campaign_channels(cursor, org)
                     conversion_summaries_refresh(
                         organization_id=organization.pk, days=_changed_days(cursor, org, replace)
                     )

@@ -1,0 +1,115 @@
+"""Pages of the measurements list (``GET /api/marketing/measurements/``), in the documented
+order: date, then product, campaign type, campaign and channel.
+
+The measurement row carries those names, and its unique index holds (organisation, date,
+product, campaign type, campaign, channel): the list in order. A page is found from the
+rows per day (``summaries.measurement_days``, once per data version): the day that holds
+its first row, how many rows of that day come before it, and the last day it can reach;
+then one SQL query reads that range of the index. A cursor names the last row seen; the next
+page starts right after it in the index, whatever its depth.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import connection
+
+from marketing_op.accounts.models import Organization
+from marketing_op.core.exceptions import InvalidFilterError
+from marketing_op.core.pagination import NOT_OUR_CURSOR, CursorPageParams, PageRows
+from marketing_op.measurements.filters import MeasurementFilters
+from marketing_op.measurements.reads.summaries import measurement_days
+
+MEASUREMENT_ORDER = ("date", "product_name", "campaign_type", "campaign_name", "channel_name")
+LISTED = (*MEASUREMENT_ORDER, "conversions")
+IN_LIST_ORDER = ", ".join(f"m.{field}" for field in MEASUREMENT_ORDER)
+PAGE = (
+    f"SELECT {', '.join(f'm.{field}' for field in LISTED)} "  # noqa: S608 - constant SQL
+    "FROM measurements_measurement m WHERE m.organization_id = %s AND m.date >= %s"
+    "{conditions} "
+    f"ORDER BY {IN_LIST_ORDER} LIMIT %s OFFSET %s"
+)
+"""One page: a range of the unique index (organisation, date, names), which holds the list
+in order. The conditions are constant SQL with bound values (see :func:`_conditions`)."""
+NAME_COLUMNS = {
+    "products": "m.product_name",
+    "campaign_types": "m.campaign_type",
+    "channels": "m.channel_name",
+}
+NAMED_CAMPAIGNS = (
+    " AND m.campaign_id IN (SELECT c.id FROM measurements_campaign c "
+    "WHERE c.organization_id = %s AND c.name IN ({names}))"
+)
+"""Campaigns through the campaign index, which finds a campaign's few rows in any table."""
+AFTER_ROW = f" AND ({IN_LIST_ORDER}) > (%s, %s, %s, %s, %s)"
+"""After a row in list order: one comparison of the index's columns, where the scan starts."""
+
+
+def measurement_page(
+    *, organization: Organization, filters: MeasurementFilters, page: CursorPageParams
+) -> PageRows:
+    """One page of the measurements list: at ``page.offset``, or after ``page.cursor``."""
+    page.check()
+    days = measurement_days(organization=organization, filters=filters)
+    after: tuple[Any, ...] | None = None
+    if page.cursor:
+        after = _cursor_row(page.cursor_values())
+        first = max(after[0], filters.start_date) if filters.start_date else after[0]
+        skip = 0
+        last = days.day_reaching(days.rows_through(first) + page.wanted)
+    else:
+        start = days.day_of_row(page.offset)
+        if start is None:
+            return PageRows([], days.total, MEASUREMENT_ORDER)
+        first, skip = start
+        last = days.day_reaching(page.offset + page.wanted)
+    conditions, values = _conditions(organization, filters, last or filters.end_date, after)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            PAGE.format(conditions=conditions),
+            [organization.pk, first, *values, page.wanted, skip],
+        )
+        rows = [dict(zip(LISTED, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        if not isinstance(row["date"], datetime.date):  # SQLite answers text
+            row["date"] = datetime.date.fromisoformat(row["date"])
+    return PageRows(rows, days.total, MEASUREMENT_ORDER)
+
+
+def _conditions(
+    organization: Organization,
+    filters: MeasurementFilters,
+    last: datetime.date | None,
+    after: tuple[Any, ...] | None,
+) -> tuple[str, list[Any]]:
+    """The filters (and the last day, and the cursor's row) as SQL conditions and values."""
+    conditions = ""
+    values: list[Any] = []
+    if last is not None:
+        conditions += " AND m.date <= %s"
+        values.append(last)
+    for name, column in NAME_COLUMNS.items():
+        names = getattr(filters, name)
+        if names:
+            conditions += f" AND {column} IN ({', '.join(['%s'] * len(names))})"
+            values += names
+    if filters.campaigns:
+        conditions += NAMED_CAMPAIGNS.format(names=", ".join(["%s"] * len(filters.campaigns)))
+        values += [organization.pk, *filters.campaigns]
+    if after is not None:
+        conditions += AFTER_ROW
+        values += after
+    return conditions, values
+
+
+def _cursor_row(values: list[str]) -> tuple[datetime.date, str, str, str, str]:
+    """The row a cursor names: its date and names."""
+    if len(values) != len(MEASUREMENT_ORDER):
+        raise InvalidFilterError(NOT_OUR_CURSOR)
+    try:
+        day = datetime.date.fromisoformat(values[0])
+    except ValueError as error:
+        raise InvalidFilterError(NOT_OUR_CURSOR) from error
+    return day, values[1], values[2], values[3], values[4]
