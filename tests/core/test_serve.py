@@ -4,6 +4,7 @@ starts while the database is down."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,8 +13,11 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
+import yaml
+from django.conf import settings
 
 COMMAND = [sys.executable, "-m", "marketing_op"]
 
@@ -182,3 +186,19 @@ def test_serve_starts_while_the_database_is_down_and_health_says_so(tmp_path):
         assert json.load(answer.value)["status"] != "ok"
     finally:
         stop_server(process)
+
+
+def test_the_compose_proxy_fronts_the_api_with_the_service_limits():
+    """compose.yaml publishes only nginx, whose body limit is the service's own."""
+    root = Path(__file__).resolve().parents[2]
+    services = yaml.safe_load((root / "compose.yaml").read_text())["services"]
+    nginx = (root / "docker" / "nginx.conf").read_text()
+
+    assert "ports" not in services["api"]
+    assert services["proxy"]["ports"] == ["127.0.0.1:${API_PORT:-8000}:8080"]
+    assert "./docker/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in services["proxy"]["volumes"]
+    assert re.search(r"^\s*server api:8000;", nginx, re.MULTILINE)
+    megabytes = int(re.search(r"client_max_body_size (\d+)m;", nginx).group(1))
+    assert megabytes * 1024 * 1024 == settings.MAX_UPLOAD_BYTES
+    assert f"larger than {settings.MAX_UPLOAD_BYTES} bytes" in nginx
+    assert re.search(r"client_header_timeout 10s;", nginx)
