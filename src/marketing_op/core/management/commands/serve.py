@@ -15,9 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
-from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
+from granian.server import MPServer
 
 from marketing_op.accounts.models import User
 
@@ -29,8 +29,9 @@ HEADER_READ_TIMEOUT_MS = 10_000
 CONNECTIONS_PER_WORKER = 1000
 
 
-def production_server(host: str, port: int, workers: int) -> Granian:
-    return Granian(
+def production_server(host: str, port: int, workers: int) -> MPServer:
+    """granian's server of worker processes (what ``granian.Granian`` is on a build with a GIL)."""
+    return MPServer(
         "marketing_op.config.wsgi:application",
         address=host,
         port=port,
