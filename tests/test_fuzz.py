@@ -298,7 +298,7 @@ HOSTILE_SHAPES = [
             id=f"{query} {path}",
             marks=[] if path == DATA_LISTS[0] else [DATES_AT_THE_CALENDAR_ENDS],
         )
-        for path in [DATA_LISTS[0], *DATA_LISTS[2:]]
+        for path in [DATA_LISTS[0], DATA_LISTS[1], DATA_LISTS[3]]
         for query in ["end_date=9999-12-31", "start_date=9999-12-26", "end_date=0001-01-06"]
     ],
     pytest.param(
