@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Marketing OP: production image (gunicorn via `marketing-op serve`).
+# Marketing OP: production image (granian via `marketing-op serve`).
 # Build: make docker-build (docker build -t marketing-op .); run: make docker-up.
 
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
@@ -41,7 +41,7 @@ RUN /opt/build-tools/bin/pip wheel --no-cache-dir --no-deps --no-build-isolation
 FROM ${PYTHON_IMAGE} AS runtime
 
 LABEL org.opencontainers.image.title="marketing-op" \
-      org.opencontainers.image.description="Marketing OP measurement API (Django + django-ninja, gunicorn)"
+      org.opencontainers.image.description="Marketing OP measurement API (Django + django-ninja, granian)"
 
 ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: help install run serve test test-postgres test-sqlite lint format docs bench lock \
+.PHONY: help install run serve test test-postgres test-sqlite fuzz lint format docs bench lock \
         docker-build docker-up docker-down clean
 
 help:
 	@echo "make run      start the service with demo data on http://localhost:8000"
 	@echo "make test     the whole suite on PostgreSQL, and the API tests on SQLite"
+	@echo "make fuzz     only the hostile requests: schemathesis, hostile shapes, the real server"
 	@echo "make lint     ruff, mypy, hadolint, lock check"
 	@echo "make docs     check docs/openapi.yaml: valid OpenAPI 3.1, in step with the code, served"
 	@echo "make bench    load benchmarks (PostgreSQL, wrk); results in bench/results/"
@@ -44,6 +45,11 @@ test-postgres: $(STAMP)
 
 test-sqlite: $(STAMP)
 	DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -n 2 --dist loadfile -m api 
+
+# Also part of `make test`; alone, for a quick answer after touching what a client can send.
+fuzz: $(STAMP)
+	$(BIN)/python scripts/test_database.py -- $(BIN)/pytest -n 2 --dist loadfile \
+		tests/test_fuzz.py tests/core/test_fuzz_regressions.py tests/core/test_serve.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts

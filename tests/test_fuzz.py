@@ -229,3 +229,176 @@ def test_nul_characters_huge_integers_and_non_dates_get_documented_answers(
         if invalid and not 400 <= response.status_code < 500:
             failures.append(f"{label}: an invalid value was answered {response.status_code}")
     assert not failures, f"{len(failures)} failed:\n" + "\n".join(failures)
+
+
+# --- hostile shapes (issue 12): each request gets a documented 4xx or a 2xx, never a 5xx ------
+
+DATA_LISTS = [
+    "/api/marketing/measurements/",
+    "/api/marketing/stats/channel-sales-percentages/",
+    "/api/marketing/stats/channels-sales-percentages/",
+    "/api/marketing/stats/channel-weekly-sales/",
+]
+EVERY_GET = [*DATA_LISTS, "/api/health/", "/api/marketing/dimensions/", "/api/marketing/imports/"]
+CSV_HEADER = "product,campaign_type,campaign,channel,date,conversions\n"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One hostile request: method, path, query, headers and body as a client can send them."""
+
+    method: str = "GET"
+    path: str = "/api/marketing/measurements/"
+    query: str = ""
+    headers: dict[str, str] | None = None
+    body: bytes = b""
+    content_type: str = "text/csv"
+
+
+def deep_json(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def many_parameters(count: int) -> str:
+    return "&".join(f"channel=c{number}" for number in range(count))
+
+
+def fixed_elsewhere(branch: str, what: str) -> Any:
+    return pytest.mark.xfail(strict=True, reason=f"fixed on branch {branch}: {what}")
+
+
+DATES_AT_THE_CALENDAR_ENDS = fixed_elsewhere("imports", "dates at the ends of the calendar")
+
+SUMS_BEYOND_A_DOUBLE = fixed_elsewhere("imports", "values whose sums would not stay finite")
+
+HOSTILE_SHAPES = [
+    *[
+        pytest.param(Shape(path=path, query=many_parameters(1001)), id=f"1001 params {path}")
+        for path in EVERY_GET
+    ],
+    pytest.param(Shape(query=many_parameters(1000)), id="1000 params"),
+    pytest.param(Shape(query="page_size=" + "9" * 5000), id="huge page size"),
+    pytest.param(Shape(query="offset=" + "9" * 400), id="huge offset"),
+    pytest.param(Shape(query="offset=1e308"), id="float offset"),
+    pytest.param(Shape(headers={"X-Big": "a" * 65_536}), id="64 KiB header"),
+    pytest.param(
+        Shape(headers={f"X-Field-{number}": "1" for number in range(500)}), id="500 headers"
+    ),
+    pytest.param(Shape(headers={"If-None-Match": '"' + "a" * 20_000 + '"'}), id="huge ETag"),
+    *[
+        pytest.param(Shape(path="/api/health/", headers={"Host": host}), id=f"host {host[:20]}")
+        for host in ["evil.example", "localhost:6666:1", "[::1", "a" * 300]
+    ],
+    pytest.param(
+        Shape(headers={"Host": "localhost:6666", "X-Forwarded-Proto": "https"}),
+        id="forwarded https on another port",
+    ),
+    *[
+        pytest.param(
+            Shape(path=path, query=query),
+            id=f"{query} {path}",
+        )
+        for path in [DATA_LISTS[0], DATA_LISTS[1], DATA_LISTS[3]]
+        for query in ["end_date=9999-12-31", "start_date=9999-12-26", "end_date=0001-01-06"]
+    ],
+    pytest.param(
+        Shape(method="POST", body=deep_json(100_000), content_type="application/json"),
+        id="JSON nested 100,000 deep",
+    ),
+    pytest.param(
+        Shape(
+            method="POST", body=b"[" + b"{}," * 100_000 + b"{}]", content_type="application/json"
+        ),
+        id="JSON list of empty objects",
+    ),
+    pytest.param(
+        Shape(
+            method="POST",
+            body=(CSV_HEADER + "p,branding,c,tv,9999-12-30,1\n").encode(),
+        ),
+        id="import a date at the end of the calendar",
+        marks=DATES_AT_THE_CALENDAR_ENDS,
+    ),
+    pytest.param(
+        Shape(
+            method="POST",
+            body=(CSV_HEADER + "p,branding,c,tv,2021-01-04,1e400\n").encode(),
+        ),
+        id="import a number beyond a double",
+    ),
+    pytest.param(
+        Shape(
+            method="POST",
+            body=(
+                CSV_HEADER
+                + "p,branding,c1,tv,2021-01-04,1.7e308\n"
+                + "p,branding,c2,tv,2021-01-04,1.7e308\n"
+            ).encode(),
+        ),
+        id="import two rows of one day whose sum overflows",
+        marks=SUMS_BEYOND_A_DOUBLE,
+    ),
+    pytest.param(
+        Shape(
+            method="POST",
+            body=(
+                CSV_HEADER
+                + "p,branding,c,tv,2021-01-04,1.7e308\n"
+                + "p,branding,c,tv,2021-01-05,1.7e308\n"
+            ).encode(),
+        ),
+        id="import two days of one week whose sum overflows",
+        marks=SUMS_BEYOND_A_DOUBLE,
+    ),
+    pytest.param(
+        Shape(method="POST", body=b"\x1f\x8b" + b"\x00" * 64, content_type="text/csv"),
+        id="import a broken gzip",
+    ),
+]
+
+
+@pytest.mark.parametrize("shape", HOSTILE_SHAPES)
+def test_hostile_shapes_get_no_server_error(shape: Shape, fuzz_session: FuzzSession) -> None:
+    headers = {"Authorization": fuzz_session.bearer, "Host": "localhost", **(shape.headers or {})}
+    extra = {
+        "HTTP_" + name.upper().replace("-", "_"): value
+        for name, value in headers.items()
+        if name != "Host"
+    }
+    client = Client(HTTP_HOST=headers["Host"])
+    path = f"{shape.path}?{shape.query}" if shape.query else shape.path
+    if shape.method == "POST":
+        response = client.post(path, shape.body, content_type=shape.content_type, **extra)
+    else:
+        response = client.generic(shape.method, path, **extra)
+
+    assert response.status_code < 500, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    for shown in (response, *[v for _, v in response.items()]):
+        assert "Traceback" not in str(shown)
+    if 400 <= response.status_code < 500:
+        assert "detail" in response.json()
+    # And the data of the organisation is still answered, with every sum finite.
+    shares = Client().get(
+        "/api/marketing/stats/channel-sales-percentages/",
+        HTTP_AUTHORIZATION=fuzz_session.bearer,
+    )
+    assert shares.status_code == 200, shares.content[:300]
+
+
+def test_no_server_error_while_redis_is_down(
+    fuzz_session: FuzzSession, unreachable_cache: Any
+) -> None:
+    client = Client(HTTP_AUTHORIZATION=fuzz_session.bearer)
+    statuses = [
+        client.get(path).status_code
+        for path in ["/api/health/", "/api/marketing/dimensions/", *DATA_LISTS]
+    ]
+    statuses.append(
+        client.get(
+            "/api/auth/token/",
+            HTTP_AUTHORIZATION=basic_authorization(FUZZ_USERNAME, TEST_PASSWORD),
+        ).status_code
+    )
+
+    assert all(status < 500 for status in statuses), statuses

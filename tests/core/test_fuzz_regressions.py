@@ -6,6 +6,7 @@ import re
 from urllib.parse import quote
 
 import pytest
+from django.test import Client
 
 from tests.contract import ContractClient
 from tests.factories import TEST_PASSWORD
@@ -58,3 +59,107 @@ def test_scopes_that_the_document_forbids_are_refused_with_a_message(
 
     assert response.status_code == 400
     assert response.json()["detail"].startswith("Unknown scope: ")
+
+
+# --- hostile shapes of a request (issue 12, items 6 and 11) -----------------------------------
+
+PROMISED_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+EVERY_OPERATION = [
+    ("get", "/api/health/"),
+    ("get", "/api/auth/token/"),
+    ("post", "/api/auth/token/"),
+    ("delete", "/api/auth/token/"),
+    ("get", "/api/token/"),
+    ("get", "/api/marketing/measurements/"),
+    ("post", "/api/marketing/measurements/"),
+    ("get", "/api/marketing/stats/channel-sales-percentages/"),
+    ("get", "/api/marketing/stats/channels-sales-percentages/"),
+    ("get", "/api/marketing/stats/channel-weekly-sales/"),
+    ("get", "/api/marketing/dimensions/"),
+    ("get", "/api/marketing/imports/"),
+]
+
+
+def assert_promised_headers(response: object) -> None:
+    for header, value in PROMISED_HEADERS.items():
+        assert response[header] == value, header  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("method", "path"), EVERY_OPERATION)
+def test_1001_query_parameters_are_a_400_with_a_message_on_every_endpoint(
+    auth: dict[str, str], method: str, path: str
+) -> None:
+    """Was a 500 (Django's TooManyFieldsSent) on every endpoint. (The contract client cannot
+    read such a query either: the document is checked for the 400 by hand.)"""
+    query = "&".join(f"p{number}=1" for number in range(1001))
+
+    response = Client().generic(method.upper(), f"{path}?{query}", **auth)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Too many query parameters: at most 1000."}
+    assert_promised_headers(response)
+    assert "400" in document()["paths"][path][method]["responses"]
+
+
+def test_1000_query_parameters_are_read(api_client: ContractClient, auth: dict[str, str]) -> None:
+    query = "&".join(["channel=tv"] * 1000)
+
+    response = api_client.get(f"/api/marketing/measurements/?{query}", **auth)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "extra", "status", "detail"),
+    [
+        ("get", "/api/no-such-endpoint/", {}, 404, "Not found."),
+        ("get", "/favicon.ico", {}, 404, "Not found."),
+        ("put", "/api/marketing/measurements/", {}, 405, "Method not allowed."),
+        (
+            "post",
+            "/api/marketing/measurements/",
+            {"CONTENT_LENGTH": str(10**12)},
+            413,
+            "The request body is larger than 52428800 bytes.",
+        ),
+        ("get", "/api/health/", {"HTTP_HOST": "evil.example"}, 400, "Bad request."),
+        ("get", "/api/health/", {"HTTP_HOST": "localhost:6666:1"}, 400, "Bad request."),
+        ("get", "/", {"HTTP_HOST": "[::1"}, 400, "Bad request."),
+    ],
+    ids=[
+        "unknown path",
+        "outside the API",
+        "wrong method",
+        "body too large",
+        "odd host",
+        "two ports",
+        "broken IPv6 host",
+    ],
+)
+def test_errors_that_django_answers_itself_are_json_with_the_promised_headers(
+    auth: dict[str, str], method: str, path: str, extra: dict[str, str], status: int, detail: str
+) -> None:
+    """404 and 405 carried only the CSP header, 413 none of the others, and a disallowed
+    Host got Django's HTML page."""
+    response = Client().generic(method.upper(), path, **{**auth, **extra})
+
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": detail}
+    assert_promised_headers(response)
+    if status == 405:
+        assert "GET" in response["Allow"]
+
+
+def test_a_successful_answer_carries_the_promised_headers(
+    api_client: ContractClient, auth: dict[str, str]
+) -> None:
+    response = api_client.get("/api/marketing/dimensions/", **auth)
+
+    assert response.status_code == 200
+    assert_promised_headers(response)

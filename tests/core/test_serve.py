@@ -1,15 +1,25 @@
-"""The production server as `make run` starts it: it answers, from several workers."""
+"""The production server as `make run` starts it: it answers, from several workers, while
+slow clients hold connections, with terse answers of its own to malformed requests, and it
+starts while the database is down."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
+import yaml
+from django.conf import settings
+
+COMMAND = [sys.executable, "-m", "marketing_op"]
 
 
 def free_port():
@@ -18,29 +28,30 @@ def free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    # As `make run` starts it: SQLite, and the file cache under its own home, so that the
-    # server leaves nothing in a Redis that the test run may share.
+def server_environment(home, database_url):
+    # As `make run` starts it, with the file cache under its own home, so that the server
+    # leaves nothing in a Redis that the test run may share.
     environment = {
         name: value
         for name, value in os.environ.items()
         if name not in {"REDIS_URL", "CACHE_LOCATION", "CACHE_KEY_PREFIX"}
     }
-    environment.update(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
-            "MARKETING_OP_HOME": str(tmp_path),
-        }
-    )
-    command = [sys.executable, "-m", "marketing_op"]
-    subprocess.run([*command, "migrate", "-v", "0"], env=environment, check=True, timeout=120)
-    subprocess.run(
-        [*command, "load-demo", "--rows", "50"], env=environment, check=True, timeout=120
-    )
+    environment.update({"DATABASE_URL": database_url, "MARKETING_OP_HOME": str(home)})
+    return environment
+
+
+def health(base, timeout=2.0):
+    try:
+        with urllib.request.urlopen(f"{base}/api/health/", timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def start_server(environment):
     port = free_port()
     process = subprocess.Popen(
-        [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        [*COMMAND, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -48,19 +59,52 @@ def server(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            urllib.request.urlopen(f"{base}/api/health/", timeout=2)
+            health(base)
             break
         except OSError:
             time.sleep(0.2)
-    yield base, process
+    return base, port, process
+
+
+def stop_server(process):
     os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("serve")
+    environment = server_environment(home, f"sqlite:///{home / 'serve.sqlite3'}")
+    subprocess.run([*COMMAND, "migrate", "-v", "0"], env=environment, check=True, timeout=120)
+    subprocess.run(
+        [*COMMAND, "load-demo", "--rows", "50"], env=environment, check=True, timeout=120
+    )
+    base, port, process = start_server(environment)
+    yield base, port, process
+    stop_server(process)
+
+
+def raw_exchange(port, data, timeout=10.0):
+    """Send bytes as they are and read the answer until the server closes or goes quiet."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except TimeoutError:
+            pass
+    return answer
 
 
 def test_serve_answers_many_requests_with_the_demo_login(server):
-    base, process = server
+    base, _, process = server
     basic = urllib.request.Request(
         f"{base}/api/auth/token/",
         headers={"Authorization": "Basic bWFya2V0aW5nX29wOm1hcmtldGluZ19vcF9zdXBlcnNlY3JldA=="},
@@ -76,3 +120,85 @@ def test_serve_answers_many_requests_with_the_demo_login(server):
 
     assert statuses == [(200, 50)] * 30
     assert process.poll() is None
+
+
+def test_fifty_clients_that_send_half_a_request_and_wait_hold_up_no_one(server):
+    """Issue 12.2: with gunicorn's sync workers, eight such sockets left /api/health/
+    unanswered for over a minute."""
+    base, port, _ = server
+    with ExitStack() as stack:
+        for _ in range(50):
+            slow = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
+            slow.sendall(b"GET /api/health/ HTTP/1.1\r\nHost: localhost\r\nX-Waiting: ")
+        time.sleep(0.5)
+
+        timings = []
+        for _ in range(5):
+            started = time.monotonic()
+            status = health(base, timeout=5)
+            timings.append((status, time.monotonic() - started))
+
+    assert [status for status, _ in timings] == [200] * 5
+    assert max(seconds for _, seconds in timings) < 1.0, timings
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /api/health/ HTTP/1.1\r\nHost: localhost\r\nNo colon here\r\n\r\n", 400),
+        (b"GET /api/health/ HTTP/9.9\r\nHost: localhost\r\n\r\n", 400),
+        (b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 431),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n", 431),
+        (
+            b"GET / HTTP/1.1\r\nHost: localhost\r\n"
+            + b"".join(b"X-Field-%d: 1\r\n" % number for number in range(101))
+            + b"\r\n",
+            431,
+        ),
+    ],
+    ids=["malformed header", "unknown version", "long request line", "huge header", "101 fields"],
+)
+def test_what_the_server_refuses_itself_is_a_terse_answer(server, request_bytes, status):
+    """Issue 12.11: gunicorn answered these with an HTML page naming what its parser saw."""
+    _, port, _ = server
+
+    answer = raw_exchange(port, request_bytes)
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0].startswith(f"HTTP/1.1 {status} ".encode())
+    assert b"content-length: 0" in head.lower()
+    assert body == b""
+
+
+def test_serve_starts_while_the_database_is_down_and_health_says_so(tmp_path):
+    """Issue 12.12: the welcome message queried the user table, so serve did not start."""
+    closed_port = free_port()
+    environment = server_environment(
+        tmp_path, f"postgres://postgres@127.0.0.1:{closed_port}/marketing_op"
+    )
+    base, _, process = start_server(environment)
+    try:
+        assert process.poll() is None
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"{base}/api/health/", timeout=10)
+        assert answer.value.code == 503
+        assert answer.value.headers["Content-Type"].startswith("application/json")
+        assert json.load(answer.value)["status"] != "ok"
+    finally:
+        stop_server(process)
+
+
+def test_the_compose_proxy_fronts_the_api_with_the_service_limits():
+    """compose.yaml publishes only nginx, whose body limit is the service's own."""
+    root = Path(__file__).resolve().parents[2]
+    services = yaml.safe_load((root / "compose.yaml").read_text())["services"]
+    nginx = (root / "docker" / "nginx.conf").read_text()
+
+    assert "ports" not in services["api"]
+    assert services["proxy"]["ports"] == ["127.0.0.1:${API_PORT:-8000}:8080"]
+    assert "./docker/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in services["proxy"]["volumes"]
+    assert re.search(r"^\s*server api:8000;", nginx, re.MULTILINE)
+    megabytes = int(re.search(r"client_max_body_size (\d+)m;", nginx).group(1))
+    assert megabytes * 1024 * 1024 == settings.MAX_UPLOAD_BYTES
+    assert f"larger than {settings.MAX_UPLOAD_BYTES} bytes" in nginx
+    assert re.search(r"client_header_timeout 10s;", nginx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -77,6 +78,18 @@ def validation_failed(request: HttpRequest, error: ValidationError) -> HttpRespo
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     return api.create_response(request, {"detail": str(error.message)}, status=error.status_code)
+
+
+@api.exception_handler(SuspiciousOperation)
+def suspicious_request(request: HttpRequest, error: SuspiciousOperation) -> HttpResponse:
+    """Django's refusals of a request (too many form fields, a body too large to hold): the
+    client's fault, never a 500, and never the parser's details."""
+    logger.warning("Refused %s %s: %s", request.method, request.path, type(error).__name__)
+    if isinstance(error, RequestDataTooBig):
+        return api.create_response(
+            request, {"detail": "The request body is too large."}, status=413
+        )
+    return api.create_response(request, {"detail": "Bad request."}, status=400)
 
 
 @api.exception_handler(Exception)

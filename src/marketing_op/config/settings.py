@@ -97,8 +97,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "marketing_op.core.middleware.RequestSizeLimit",
     "marketing_op.core.middleware.SecurityHeaders",
+    "marketing_op.core.middleware.RequestSizeLimit",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -193,6 +193,7 @@ TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 ANSWER_CACHE_SECONDS = _env_int("ANSWER_CACHE_SECONDS", 3600)
 MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # query parameters (or form fields) of one request
 
 CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS")
 CORS_EXPOSE_HEADERS = ["Link", "ETag", "Retry-After"]

@@ -1,3 +1,9 @@
+"""The URLs: the API under /api/, and JSON answers for the errors that Django answers itself
+(a disallowed ``Host``, a request it finds suspicious, an error outside the API)."""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
 from marketing_op.config.api import api
@@ -8,3 +14,25 @@ urlpatterns = [
     path("api/openapi.yaml", openapi_yaml, name="openapi-yaml"),
     path("api/", api.urls),
 ]
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return JsonResponse({"detail": "Bad request."}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return JsonResponse({"detail": "Forbidden."}, status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def server_error(request: HttpRequest, *args: Any) -> HttpResponse:
+    return JsonResponse({"detail": "Internal server error."}, status=500)
+
+
+handler400 = bad_request
+handler403 = permission_denied
+handler404 = not_found
+handler500 = server_error

@@ -1,17 +1,30 @@
-"""Protections that hold for every response, whichever endpoint answers."""
+"""Protections that hold for every response, whichever endpoint answers: the bounds of a
+request (body size, number of query parameters) and the security headers on every answer,
+including the errors that Django answers itself."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 DOCS_PREFIX = "/api/docs"
 
+# What the README promises on every response; the CSP is added outside the API docs.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
 
 class RequestSizeLimit:
-    """Answer 413 before reading a body larger than ``MAX_UPLOAD_BYTES``."""
+    """Answer 413 before reading a body larger than ``MAX_UPLOAD_BYTES``, and 400 to a query
+    of more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` parameters, before any endpoint parses it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -26,6 +39,16 @@ class RequestSizeLimit:
                 {"detail": f"The request body is larger than {settings.MAX_UPLOAD_BYTES} bytes."},
                 status=413,
             )
+        try:
+            request.GET  # noqa: B018 - parsed once here, kept by the request
+        except TooManyFieldsSent:
+            return JsonResponse(
+                {
+                    "detail": "Too many query parameters: at most "
+                    f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}."
+                },
+                status=400,
+            )
         return self.get_response(request)
 
 
@@ -33,8 +56,9 @@ PLAIN_ERRORS = {404: "Not found.", 405: "Method not allowed."}
 
 
 class SecurityHeaders:
-    """A strict Content-Security-Policy on API answers, no caching of credentials, and JSON
-    bodies for the errors that Django answers itself (unknown path, wrong method)."""
+    """The security headers on every answer, a strict Content-Security-Policy on API answers,
+    no caching of credentials, and JSON bodies for the errors that Django answers itself
+    (unknown path, wrong method). First in ``MIDDLEWARE``, so that it sees every answer."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -46,12 +70,13 @@ class SecurityHeaders:
             response = JsonResponse(
                 {"detail": PLAIN_ERRORS[plain.status_code]}, status=plain.status_code
             )
-            if plain.has_header("Allow"):
-                response["Allow"] = plain["Allow"]
+            for header in ("Allow", "Vary", *SECURITY_HEADERS):
+                if plain.has_header(header):
+                    response[header] = plain[header]
+        for header, value in SECURITY_HEADERS.items():
+            response.setdefault(header, value)
         if not request.path.startswith(DOCS_PREFIX):
-            response.setdefault(
-                "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-            )
+            response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         if "token" in request.path:
             response["Cache-Control"] = "no-store"
         return response

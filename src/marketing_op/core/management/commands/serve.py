@@ -1,33 +1,57 @@
+"""``marketing-op serve``: the production server (granian, WSGI), as ``make run`` starts it.
+
+granian reads and writes every connection in Rust: a client that sends half a request and
+waits costs a socket, not a Python thread, and its headers must arrive within
+``HEADER_READ_TIMEOUT_MS``. Each worker process runs Django in one thread, as gunicorn's sync
+workers did. What the server answers before the application (a malformed request, headers
+too large) is an empty 400 or 431 with no details of the parser.
+"""
+
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import connections
-from gunicorn.app.base import BaseApplication
+from django.db import DatabaseError, connections
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
+from granian.server import MPServer
 
 from marketing_op.accounts.models import User
-from marketing_op.config.wsgi import application
+
+# The request line and every header together: larger requests get 431 before Django sees them.
+MAX_HEADER_BYTES = 16 * 1024
+# A client has this long to send its whole request head; then the connection is closed.
+HEADER_READ_TIMEOUT_MS = 10_000
+# Connections one worker holds at once (a slow client's included); more wait in the backlog.
+CONNECTIONS_PER_WORKER = 1000
 
 
-class ProductionServer(BaseApplication):
-    """gunicorn with sync workers, configured from our settings instead of its command line."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        return application
+def production_server(host: str, port: int, workers: int) -> MPServer:
+    """granian's server of worker processes (what ``granian.Granian`` is on a build with a GIL)."""
+    return MPServer(
+        "marketing_op.config.wsgi:application",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=1,
+        backpressure=CONNECTIONS_PER_WORKER,
+        backlog=2048,
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=HEADER_READ_TIMEOUT_MS, max_buffer_size=MAX_HEADER_BYTES
+        ),
+        websockets=False,
+        log_access=False,
+        workers_kill_timeout=20,
+    )
 
 
 class Command(BaseCommand):
-    help = "Serve the API with the production server (gunicorn, sync workers, two per core)."
+    help = "Serve the API with the production server (granian, WSGI, two workers per core)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=settings.HOST, help="Address to bind (HOST).")
@@ -43,24 +67,14 @@ class Command(BaseCommand):
         self.stdout.write(self._welcome(host, port, workers))
         self.stdout.flush()
         connections.close_all()  # workers are forked: none may share this process's connection
-        ProductionServer(
-            {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "worker_class": "sync",
-                "backlog": 2048,
-                "timeout": 60,
-                "graceful_timeout": 20,
-                "accesslog": None,
-                "errorlog": "-",
-                "forwarded_allow_ips": "127.0.0.1",
-            }
-        ).run()
+        production_server(host, port, workers).serve()
 
     def _welcome(self, host: str, port: int, workers: int) -> str:
         base = f"http://{host}:{port}"
         lines = [f"Marketing OP on {base}/ ({workers} worker(s)); API docs: {base}/api/docs"]
-        demo = User.objects.filter(username=settings.DEMO_USERNAME).exists()
+        demo = demo_login_exists()
+        if demo is None:
+            lines.append("The database does not answer: /api/health/ says 503 until it does.")
         if demo and not settings.PRODUCTION:
             login = f"{settings.DEMO_USERNAME}:{settings.DEMO_PASSWORD}"
             lines += [
@@ -72,3 +86,25 @@ class Command(BaseCommand):
                 f'"{base}/api/marketing/stats/channel-sales-percentages/"',
             ]
         return "\n".join(lines)
+
+
+def demo_login_exists() -> bool | None:
+    """Whether the demo user exists, or None when the database does not answer.
+
+    Asked in a thread of its own, whose connection is closed with it, so that the server
+    starts without a database and its workers never inherit a connection.
+    """
+    answer: list[bool | None] = [None]
+
+    def ask() -> None:
+        try:
+            answer[0] = User.objects.filter(username=settings.DEMO_USERNAME).exists()
+        except DatabaseError:
+            answer[0] = None
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=ask, name="welcome")
+    thread.start()
+    thread.join()
+    return answer[0]
