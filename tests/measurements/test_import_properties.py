@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 
 from marketing_op.accounts.models import User
 from marketing_op.accounts.services import token_issue
+from marketing_op.measurements.imports import CSV_COLUMNS
 from marketing_op.measurements.models import (
     DailyConversions,
     ImportRecord,
     Measurement,
     WeeklyConversions,
 )
-from marketing_op.measurements.rows import CSV_COLUMNS
 from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = [pytest.mark.api, pytest.mark.django_db]

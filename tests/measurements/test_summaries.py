@@ -17,18 +17,19 @@ from hypothesis import strategies as st
 from marketing_op.core.caching import forget_worker_copies
 from marketing_op.measurements import selectors
 from marketing_op.measurements.filters import MeasurementFilters
+from marketing_op.measurements.imports import (
+    MeasurementRow,
+    campaign_channels_refresh,
+    day_ranges,
+    measurement_import,
+    typed_records,
+)
 from marketing_op.measurements.models import (
     CampaignChannel,
     DailyConversions,
     Measurement,
     WeeklyConversions,
     week_start,
-)
-from marketing_op.measurements.rows import MeasurementRow, typed_records
-from marketing_op.measurements.services import (
-    campaign_channels_refresh,
-    day_ranges,
-    measurement_import,
 )
 from tests.factories import stored_measurements
 

@@ -172,6 +172,9 @@ TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 36000)
 RATE_LIMIT_PER_MINUTE = _env_int("RATE_LIMIT_PER_MINUTE", 600)
 ANSWER_CACHE_SECONDS = _env_int("ANSWER_CACHE_SECONDS", 3600)
 MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+"""An upload's bytes as sent, and again once inflated (gzip)."""
+MAX_UPLOAD_ROWS = _env_int("MAX_UPLOAD_ROWS", 1_000_000)
+"""An upload's rows (lines of a CSV, blank ones too; objects of a JSON list)."""
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 
 CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS")

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime
-import sys
 
 from django.conf import settings
 from django.db import models
@@ -9,7 +8,8 @@ from django.db.models import Q
 
 from marketing_op.accounts.models import Organization
 
-MAX_CONVERSIONS = sys.float_info.max
+MAX_CONVERSIONS = 1e15
+"""The largest conversions of one measurement: sums of millions of them stay finite."""
 
 
 def week_start(day: datetime.date) -> datetime.date:
