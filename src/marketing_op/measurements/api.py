@@ -199,7 +199,7 @@ def _upload_format(request: HttpRequest) -> tuple[str, str]:
             f"Send the rows as text/csv (optionally gzip-compressed) or as a JSON list "
             f"(application/json), not {content_type or 'no Content-Type'}."
         )
-    named = request.content_params.get("charset", "utf-8")
+    named = (request.content_params or {}).get("charset", "utf-8")
     charset = charset_known(named)
     if charset is None or (file_format == ImportRecord.JSON and not charset.startswith("utf-8")):
         known = (

@@ -25,13 +25,14 @@ from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, s
 
 CSV_COLUMNS = ("product", "campaign_type", "campaign", "channel", "date", "conversions")
 NAME_COLUMNS = CSV_COLUMNS[:4]
+COLUMN_SET = frozenset(CSV_COLUMNS)
 MAX_LINE_CHARS = 10_000
 """The longest line of a CSV file, or text of one row of a JSON list (a valid row is a few
 hundred characters): a longer one ends the reading with a problem."""
 GZIP_MAGIC = b"\x1f\x8b"
 READ_CHUNK = 1 << 20
 JSON_CHUNK = 1 << 16
-CHARSETS = frozenset({"utf-8", "utf-8-sig", "ascii", "latin-1", "iso8859-15", "cp1252"})
+CHARSETS = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1", "iso8859-15", "cp1252"})
 """The text encodings an upload may name (by any of Python's names for them)."""
 
 Record = tuple[int, Sequence[str]]
@@ -184,11 +185,14 @@ def json_row(number: int, item: object, problems: ProblemLog) -> list[str] | Non
         problems.add(RowProblem(number, "row", shown(item), "must be a JSON object"))
         return None
     keys = item.keys()
-    if keys != set(CSV_COLUMNS):
+    if keys != COLUMN_SET:
+        if problems.full:
+            problems.count += len(COLUMN_SET - keys) + len(keys - COLUMN_SET)
+            return None
         for name in CSV_COLUMNS:
             if name not in item:
                 problems.add(RowProblem(number, name, "", "is missing"))
-        for name in keys - set(CSV_COLUMNS):
+        for name in keys - COLUMN_SET:
             problems.add(RowProblem(number, shown(name), shown(item[name]), "is unknown"))
         return None
     values: list[str] = []

@@ -48,6 +48,11 @@ class ProblemLog:
     def __bool__(self) -> bool:
         return self.count > 0
 
+    @property
+    def full(self) -> bool:
+        """Further problems are only counted (a reader may skip describing them)."""
+        return len(self.problems) >= MAX_REPORTED_PROBLEMS
+
 
 def storable(text: str) -> bool:
     """Text that the database can keep: no NUL, and valid Unicode (no lone surrogates)."""
