@@ -20,7 +20,7 @@ from marketing_op.accounts.services import token_issue
 from marketing_op.measurements.imports import MeasurementRow, measurement_import, typed_records
 from marketing_op.measurements.models import ImportRecord, Measurement
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.api, pytest.mark.django_db]
 
 URL = "/api/marketing/measurements/"
 HEADER = "product,campaign_type,campaign,channel,date,conversions\n"
