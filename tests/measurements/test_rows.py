@@ -11,15 +11,13 @@ import pytest
 
 from marketing_op.measurements.imports.formats import (
     CSV_COLUMNS,
-    ContentTooLarge,
-    HashingReader,
     MeasurementRow,
     csv_records,
     json_records,
-    open_text,
     write_measurement_csv,
 )
 from marketing_op.measurements.imports.problems import ProblemLog
+from marketing_op.measurements.imports.streams import ContentTooLarge, HashingReader, open_text
 from marketing_op.measurements.imports.validation import RowChecker, read_measurement_csv
 
 HEADER = ",".join(CSV_COLUMNS)

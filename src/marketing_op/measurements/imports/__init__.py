@@ -1,5 +1,6 @@
 """The import of measurement files: formats, validation, staging, the PostgreSQL fast path,
-the summaries' upkeep and the service that runs them, all or nothing.
+the summaries' upkeep and the service that runs them, all or nothing (``streams`` holds
+the bytes: size, hash, gzip, charset).
 
 Callers use the names below; the modules say what each part owns.
 """
@@ -8,7 +9,6 @@ from marketing_op.measurements.imports.campaign_channels import campaign_channel
 from marketing_op.measurements.imports.formats import (
     CSV_COLUMNS,
     MeasurementRow,
-    charset_known,
     typed_records,
     write_measurement_csv,
 )
@@ -22,6 +22,7 @@ from marketing_op.measurements.imports.service import (
     measurement_import,
     measurement_import_file,
 )
+from marketing_op.measurements.imports.streams import charset_known
 from marketing_op.measurements.imports.summaries import conversion_summaries_refresh, day_ranges
 
 __all__ = [

@@ -1,27 +1,24 @@
-"""The formats of a measurement file: bytes (plain or gzip) to text, text to records.
+"""The formats of a measurement file: CSV text, a JSON list or typed rows, to records.
 
 A *source* turns a file (CSV lines, a JSON list, or typed rows) into numbered records of six
 strings in the order of ``CSV_COLUMNS``, reporting what is wrong with the shape to a
 :class:`ProblemLog`. Everything streams, and everything is bounded while it streams: the
-bytes as sent and as inflated (``limit``), the length of a line or of one JSON row
-(``MAX_LINE_CHARS``, which also bounds the columns and the nesting of a row) and the number
-of lines or rows (``max_rows``), so that memory stays flat whatever a client sends.
+length of a line or of one JSON row (``MAX_LINE_CHARS``, which also bounds the columns and
+the nesting of a row) and the number of lines or rows (``max_rows``), as ``streams`` bounds
+the bytes, so that memory stays flat whatever a client sends.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime
-import gzip
-import hashlib
-import io
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any, BinaryIO, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, shown
+from marketing_op.measurements.imports.streams import ContentTooLarge
 
 CSV_COLUMNS = ("product", "campaign_type", "campaign", "channel", "date", "conversions")
 NAME_COLUMNS = CSV_COLUMNS[:4]
@@ -29,11 +26,7 @@ COLUMN_SET = frozenset(CSV_COLUMNS)
 MAX_LINE_CHARS = 10_000
 """The longest line of a CSV file, or text of one row of a JSON list (a valid row is a few
 hundred characters): a longer one ends the reading with a problem."""
-GZIP_MAGIC = b"\x1f\x8b"
-READ_CHUNK = 1 << 20
 JSON_CHUNK = 1 << 16
-CHARSETS = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1", "iso8859-15", "cp1252"})
-"""The text encodings an upload may name (by any of Python's names for them)."""
 
 Record = tuple[int, Sequence[str]]
 """A line number and the six values of a row as text, in the order of ``CSV_COLUMNS``."""
@@ -57,24 +50,6 @@ class MeasurementRow(NamedTuple):
             self.date.isoformat(),
             repr(self.conversions),
         )
-
-
-class ContentTooLarge(Exception):
-    """More bytes (as sent or inflated) or more rows than the limit were offered."""
-
-    def __init__(self, limit: int, unit: str = "bytes") -> None:
-        super().__init__(f"more than {limit} {unit}")
-        self.limit = limit
-        self.unit = unit
-
-
-def charset_known(name: str) -> str | None:
-    """Python's name of an upload's charset, or None when it is not one we decode."""
-    try:
-        found = codecs.lookup(name).name
-    except (LookupError, ValueError):
-        return None
-    return found if found in CHARSETS else None
 
 
 # --- sources: files and values as numbered records of six strings ---------------------------
@@ -346,79 +321,3 @@ def write_measurement_csv(rows: Iterable[MeasurementRow], stream: IO[str]) -> in
         writer.writerow(row.as_text())
         count += 1
     return count
-
-
-# --- the bytes of an upload or file: size limit, SHA-256, gzip, text ------------------------
-
-
-class HashingReader(io.RawIOBase):
-    """Reads a binary stream while computing its SHA-256 and counting its bytes.
-
-    With ``limit``, reading past ``limit`` bytes raises :class:`ContentTooLarge`.
-    """
-
-    def __init__(self, stream: BinaryIO | IO[bytes], *, limit: int | None = None) -> None:
-        super().__init__()
-        self._stream = stream
-        self._limit = limit
-        self._sha256 = hashlib.sha256()
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(buffer))
-        if not data:
-            return 0
-        size = len(data)
-        self.bytes_read += size
-        if self._limit is not None and self.bytes_read > self._limit:
-            raise ContentTooLarge(self._limit)
-        self._sha256.update(data)
-        buffer[:size] = data
-        return size
-
-    def drain(self) -> None:
-        """Read what is left, so that the digest and count cover the whole content."""
-        while self.readinto(bytearray(READ_CHUNK)) > 0:
-            pass
-
-    def hexdigest(self) -> str:
-        return self._sha256.hexdigest()
-
-
-class _Inflated(io.RawIOBase):
-    """The inflated bytes of a gzip stream, at most ``limit`` of them."""
-
-    def __init__(self, stream: gzip.GzipFile, limit: int | None) -> None:
-        super().__init__()
-        self._stream = stream
-        self._limit = limit
-        self._read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(buffer))
-        self._read += len(data)
-        if self._limit is not None and self._read > self._limit:
-            raise ContentTooLarge(self._limit)
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def open_text(
-    raw: HashingReader, *, charset: str = "utf-8-sig", limit: int | None = None
-) -> IO[str]:
-    """The text of a binary stream, gunzipped when it starts with the gzip magic bytes;
-    more than ``limit`` inflated bytes raise :class:`ContentTooLarge`."""
-    buffered = io.BufferedReader(raw, buffer_size=READ_CHUNK)
-    binary: Any = buffered
-    if buffered.peek(2)[:2] == GZIP_MAGIC:
-        inflated = _Inflated(gzip.GzipFile(fileobj=buffered, mode="rb"), limit)
-        binary = io.BufferedReader(inflated, buffer_size=READ_CHUNK)
-    if charset == "utf-8":
-        charset = "utf-8-sig"
-    return io.TextIOWrapper(binary, encoding=charset, newline="")

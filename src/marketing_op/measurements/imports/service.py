@@ -23,13 +23,10 @@ from marketing_op.accounts.services import organization_data_changed
 from marketing_op.core.exceptions import ApplicationError, PayloadTooLarge, RejectedInputError
 from marketing_op.measurements.imports.campaign_channels import campaign_channels_add
 from marketing_op.measurements.imports.formats import (
-    ContentTooLarge,
-    HashingReader,
     Record,
     bounded_lines,
     csv_records,
     json_list_records,
-    open_text,
 )
 from marketing_op.measurements.imports.postgresql import PostgresqlLoad
 from marketing_op.measurements.imports.problems import ProblemLog
@@ -39,6 +36,7 @@ from marketing_op.measurements.imports.staging import (
     duplicates_check,
     staging_drop,
 )
+from marketing_op.measurements.imports.streams import ContentTooLarge, HashingReader, open_text
 from marketing_op.measurements.imports.summaries import (
     as_date,
     changed_days,
