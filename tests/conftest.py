@@ -9,7 +9,7 @@ from marketing_op.accounts.models import Organization, User
 from marketing_op.accounts.services import token_issue
 from marketing_op.accounts.throttling import forget_allowances
 from marketing_op.core.caching import forget_worker_copies
-from marketing_op.measurements import services
+from marketing_op.measurements.imports import postgresql
 from tests.contract import ContractClient
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -80,8 +80,8 @@ def import_chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     """Imports as they come (small files are one chunk), or read and inserted three rows at
     a time, so that the early inserts of later chunks (see ``EarlyInserts``) are tested."""
     if request.param == "chunks of 3 rows":
-        monkeypatch.setattr(services, "EARLY_INSERT_ROWS", 3)
-        monkeypatch.setattr(services, "BATCH_ROWS", 2)
+        monkeypatch.setattr(postgresql, "EARLY_INSERT_ROWS", 3)
+        monkeypatch.setattr(postgresql, "BATCH_ROWS", 2)
     return str(request.param)
 
 

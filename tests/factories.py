@@ -9,8 +9,8 @@ from factory.django import DjangoModelFactory
 
 from marketing_op.accounts.models import Organization, User
 from marketing_op.accounts.services import organization_data_changed
+from marketing_op.measurements.imports import conversion_summaries_refresh
 from marketing_op.measurements.models import Campaign, Channel, Measurement, Product
-from marketing_op.measurements.services import conversion_summaries_refresh
 
 TEST_PASSWORD = "correct horse battery staple"
 

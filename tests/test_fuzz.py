@@ -263,14 +263,6 @@ def many_parameters(count: int) -> str:
     return "&".join(f"channel=c{number}" for number in range(count))
 
 
-def fixed_elsewhere(branch: str, what: str) -> Any:
-    return pytest.mark.xfail(strict=True, reason=f"fixed on branch {branch}: {what}")
-
-
-DATES_AT_THE_CALENDAR_ENDS = fixed_elsewhere("imports", "dates at the ends of the calendar")
-
-SUMS_BEYOND_A_DOUBLE = fixed_elsewhere("imports", "values whose sums would not stay finite")
-
 HOSTILE_SHAPES = [
     *[
         pytest.param(Shape(path=path, query=many_parameters(1001)), id=f"1001 params {path}")
@@ -317,7 +309,6 @@ HOSTILE_SHAPES = [
             body=(CSV_HEADER + "p,branding,c,tv,9999-12-30,1\n").encode(),
         ),
         id="import a date at the end of the calendar",
-        marks=DATES_AT_THE_CALENDAR_ENDS,
     ),
     pytest.param(
         Shape(
@@ -336,7 +327,6 @@ HOSTILE_SHAPES = [
             ).encode(),
         ),
         id="import two rows of one day whose sum overflows",
-        marks=SUMS_BEYOND_A_DOUBLE,
     ),
     pytest.param(
         Shape(
@@ -348,7 +338,6 @@ HOSTILE_SHAPES = [
             ).encode(),
         ),
         id="import two days of one week whose sum overflows",
-        marks=SUMS_BEYOND_A_DOUBLE,
     ),
     pytest.param(
         Shape(method="POST", body=b"\x1f\x8b" + b"\x00" * 64, content_type="text/csv"),

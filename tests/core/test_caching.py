@@ -55,8 +55,7 @@ def test_an_import_that_changes_data_changes_the_etag_and_one_that_does_not_keep
 ):
     import datetime
 
-    from marketing_op.measurements.rows import MeasurementRow, typed_records
-    from marketing_op.measurements.services import measurement_import
+    from marketing_op.measurements.imports import MeasurementRow, measurement_import, typed_records
 
     rows = [MeasurementRow("cola", "branding", "spring", "tv", datetime.date(2021, 3, 1), 5.0)]
 
@@ -75,8 +74,7 @@ def test_an_import_that_changes_data_changes_the_etag_and_one_that_does_not_keep
 def test_cached_totals_follow_every_import(api_client, auth, organization):
     import datetime
 
-    from marketing_op.measurements.rows import MeasurementRow, typed_records
-    from marketing_op.measurements.services import measurement_import
+    from marketing_op.measurements.imports import MeasurementRow, measurement_import, typed_records
 
     def row(day, conversions):
         return MeasurementRow(

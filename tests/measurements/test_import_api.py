@@ -241,13 +241,8 @@ def test_an_upload_above_the_limit_gets_413_and_changes_nothing(plain_client, wr
     assert not Measurement.objects.exists()
 
 
-def test_a_body_without_content_length_is_rejected_as_empty_not_a_500(
-    plain_client, write_auth, settings
-):
-    settings.MAX_UPLOAD_BYTES = 60
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
-
-    response = plain_client.generic(
+def test_a_chunked_body_without_content_length_is_a_411_not_read_as_empty(client, write_auth):
+    response = client.generic(
         "POST",
         URL,
         GOOD.encode(),
@@ -257,9 +252,10 @@ def test_a_body_without_content_length_is_rejected_as_empty_not_a_500(
         **write_auth,
     )
 
-    assert response.status_code == 422, response.content
-    assert response.json()["errors"][0]["message"] == "the file is empty"
+    assert response.status_code == 411, response.content
+    assert "Content-Length" in response.json()["detail"]
     assert not Measurement.objects.exists()
+    assert not ImportRecord.objects.exists()
 
 
 def test_another_content_type_gets_415(client, write_auth):

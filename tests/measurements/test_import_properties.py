@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 
 from marketing_op.accounts.models import User
 from marketing_op.accounts.services import token_issue
+from marketing_op.measurements.imports import CSV_COLUMNS
 from marketing_op.measurements.models import (
+    MAX_CONVERSIONS,
     DailyConversions,
     ImportRecord,
     Measurement,
     WeeklyConversions,
 )
-from marketing_op.measurements.rows import CSV_COLUMNS
 from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = [pytest.mark.api, pytest.mark.django_db]
@@ -35,7 +36,9 @@ names = st.text(
 ) | st.sampled_from(["tv", "dv360 - prospecting", "a, b", 'say "hi"', "line\nbreak"])
 names = names.filter(lambda name: name == name.strip() and "\x00" not in name)
 days = st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2100, 12, 31))
-conversions = st.floats(min_value=0, allow_nan=False, allow_infinity=False).map(abs)
+conversions = st.floats(
+    min_value=0, max_value=MAX_CONVERSIONS, allow_nan=False, allow_infinity=False
+).map(abs)
 rows = st.tuples(
     names,
     st.sampled_from(["always on", "branding", "performance"]),

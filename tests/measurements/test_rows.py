@@ -9,19 +9,16 @@ import io
 
 import pytest
 
-from marketing_op.measurements.rows import (
+from marketing_op.measurements.imports.formats import (
     CSV_COLUMNS,
-    ContentTooLarge,
-    HashingReader,
     MeasurementRow,
-    ProblemLog,
-    RowChecker,
     csv_records,
     json_records,
-    open_text,
-    read_measurement_csv,
     write_measurement_csv,
 )
+from marketing_op.measurements.imports.problems import ProblemLog
+from marketing_op.measurements.imports.streams import ContentTooLarge, HashingReader, open_text
+from marketing_op.measurements.imports.validation import RowChecker, read_measurement_csv
 
 HEADER = ",".join(CSV_COLUMNS)
 

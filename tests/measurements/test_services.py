@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 
-from marketing_op.measurements import services
+from marketing_op.measurements.imports import (
+    ImportRejected,
+    ImportSummary,
+    MeasurementRow,
+    measurement_import,
+    postgresql,
+    typed_records,
+)
 from marketing_op.measurements.models import DailyConversions, Measurement
-from marketing_op.measurements.rows import MeasurementRow, typed_records
 
 pytestmark = pytest.mark.django_db  # PostgreSQL only: SQLite has no early inserts
 
@@ -19,21 +25,21 @@ D = datetime.date
 
 @pytest.fixture(autouse=True)
 def chunks_of_three_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(services, "EARLY_INSERT_ROWS", 3)
-    monkeypatch.setattr(services, "BATCH_ROWS", 1)
+    monkeypatch.setattr(postgresql, "EARLY_INSERT_ROWS", 3)
+    monkeypatch.setattr(postgresql, "BATCH_ROWS", 1)
 
 
 @pytest.fixture
 def early_inserts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
     """(rows inserted early so far, stopped) after each chunk of the next import."""
     seen: list[tuple[int, bool]] = []
-    insert = services.EarlyInserts.insert
+    insert = postgresql.EarlyInserts.insert
 
-    def spy(self: services.EarlyInserts, cursor: Any, chunk: services.LineBatch) -> None:
+    def spy(self: postgresql.EarlyInserts, cursor: Any, chunk: postgresql.LineBatch) -> None:
         insert(self, cursor, chunk)
         seen.append((self.inserted, self.stopped))
 
-    monkeypatch.setattr(services.EarlyInserts, "insert", spy)
+    monkeypatch.setattr(postgresql.EarlyInserts, "insert", spy)
     return seen
 
 
@@ -53,8 +59,8 @@ def stored(organization: Any) -> dict[tuple[str, D], float]:
     }
 
 
-def import_rows(organization: Any, rows: list[MeasurementRow]) -> services.ImportSummary:
-    return services.measurement_import(organization=organization, records=typed_records(rows))
+def import_rows(organization: Any, rows: list[MeasurementRow]) -> ImportSummary:
+    return measurement_import(organization=organization, records=typed_records(rows))
 
 
 def test_a_file_of_new_days_is_inserted_chunk_by_chunk(organization, early_inserts):
@@ -73,7 +79,7 @@ def test_a_row_repeated_in_a_later_chunk_rejects_the_file_and_writes_nothing(
 ):
     rows = rows_of(range(7), D(2021, 3, 1))
 
-    with pytest.raises(services.ImportRejected, match="repeats the product"):
+    with pytest.raises(ImportRejected, match="repeats the product"):
         import_rows(organization, [*rows, rows[0]])
 
     assert early_inserts[0] == (3, False)
@@ -86,7 +92,7 @@ def test_a_bad_line_after_inserted_chunks_rejects_the_file_and_writes_nothing(or
     rows = rows_of(range(7), D(2021, 3, 1))
     bad = rows[6]._replace(conversions=-1.0)
 
-    with pytest.raises(services.ImportRejected, match="conversions"):
+    with pytest.raises(ImportRejected, match="conversions"):
         import_rows(organization, [*rows[:6], bad])
 
     assert stored(organization) == {}
@@ -117,8 +123,8 @@ def test_chunks_of_many_pages_are_each_read_from_their_own_pages(
     """A chunk's insert reads the staging pages from where the chunk began (CHUNK_PAGES):
     chunks of 500 rows fill several pages, and each starts in the last page of the one
     before."""
-    monkeypatch.setattr(services, "EARLY_INSERT_ROWS", 500)
-    monkeypatch.setattr(services, "BATCH_ROWS", 100)
+    monkeypatch.setattr(postgresql, "EARLY_INSERT_ROWS", 500)
+    monkeypatch.setattr(postgresql, "BATCH_ROWS", 100)
     rows = [
         MeasurementRow("cola", "branding", f"campaign {n % 40}", "tv", D(2021, 1, 1 + n // 40), n)
         for n in range(1_230)

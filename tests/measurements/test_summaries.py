@@ -13,6 +13,12 @@ from hypothesis import strategies as st
 
 from marketing_op.core.pagination import CursorPageParams, PageParams, cursor_encode
 from marketing_op.measurements.filters import MeasurementFilters
+from marketing_op.measurements.imports import (
+    MeasurementRow,
+    day_ranges,
+    measurement_import,
+    typed_records,
+)
 from marketing_op.measurements.models import (
     DailyConversions,
     Measurement,
@@ -26,8 +32,6 @@ from marketing_op.measurements.reads.weekly_sales import (
     channel_weekly_sales_list,
     channel_weekly_sales_page,
 )
-from marketing_op.measurements.rows import MeasurementRow, typed_records
-from marketing_op.measurements.services import day_ranges, measurement_import
 from tests.factories import stored_measurements
 
 pytestmark = pytest.mark.django_db

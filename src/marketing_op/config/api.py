@@ -13,7 +13,7 @@ from ninja.renderers import BaseRenderer
 
 from marketing_op.core.exceptions import ApplicationError, TooManyRequests
 from marketing_op.core.rendering import json_bytes
-from marketing_op.measurements.services import ImportRejected
+from marketing_op.measurements.imports import ImportRejected
 
 logger = logging.getLogger(__name__)
 

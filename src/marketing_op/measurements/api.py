@@ -20,8 +20,13 @@ from marketing_op.core.caching import cached_answer, not_modified
 from marketing_op.core.exceptions import UnsupportedMediaType
 from marketing_op.core.pagination import CursorPageParams, PageParams, paginate
 from marketing_op.core.schemas import Message, ValidationMessage
-from marketing_op.measurements import services
 from marketing_op.measurements.filters import MeasurementFilters
+from marketing_op.measurements.imports import (
+    LengthRequired,
+    UploadBounds,
+    charset_known,
+    measurement_import_file,
+)
 from marketing_op.measurements.models import ImportRecord
 from marketing_op.measurements.reads import dimensions
 from marketing_op.measurements.reads.channel_shares import channel_share_page
@@ -193,7 +198,8 @@ IMPORT_FORMATS = {
 }
 
 
-def _upload_format(request: HttpRequest) -> str:
+def _upload_format(request: HttpRequest) -> tuple[str, str]:
+    """The format and text encoding of an upload, from its Content-Type (415 if unknown)."""
     content_type = (request.content_type or "").lower()
     file_format = IMPORT_FORMATS.get(content_type)
     if file_format is None:
@@ -201,7 +207,24 @@ def _upload_format(request: HttpRequest) -> str:
             f"Send the rows as text/csv (optionally gzip-compressed) or as a JSON list "
             f"(application/json), not {content_type or 'no Content-Type'}."
         )
-    return file_format
+    named = (request.content_params or {}).get("charset", "utf-8")
+    charset = charset_known(named)
+    if charset is None or (file_format == ImportRecord.JSON and not charset.startswith("utf-8")):
+        known = (
+            "UTF-8" if file_format == ImportRecord.JSON else "UTF-8, latin-1, cp1252, ISO-8859-15"
+        )
+        raise UnsupportedMediaType(
+            f"The charset {named[:40]!r} is not one that this import reads; send {known}."
+        )
+    return file_format, charset
+
+
+def _upload_length(request: HttpRequest) -> None:
+    """An upload must say its length: a chunked body would otherwise be read as empty."""
+    if not request.META.get("CONTENT_LENGTH"):
+        raise LengthRequired(
+            "Send the upload with a Content-Length header (not chunked); nothing was imported."
+        )
 
 
 def _upload_file_name(request: HttpRequest) -> str:
@@ -217,7 +240,7 @@ def _upload_file_name(request: HttpRequest) -> str:
         200: ImportSummaryResponse,
         401: Message,
         403: Message,
-        409: Message,
+        411: Message,
         413: Message,
         415: Message,
         422: ImportRejectedMessage | ValidationMessage,
@@ -236,18 +259,20 @@ def measurement_import(
     retried upload with the same ``Idempotency-Key`` and content returns the first result;
     the same key with other content is a 422."""
     access_token = request.auth  # type: ignore[attr-defined]
-    file_format = _upload_format(request)
-    outcome = services.measurement_import_file(
+    file_format, charset = _upload_format(request)
+    _upload_length(request)
+    outcome = measurement_import_file(
         organization=_organization(request),
         stream=request,  # type: ignore[arg-type]
         file_name=_upload_file_name(request),
         file_format=file_format,
+        charset=charset,
         replace=replace,
         source=ImportRecord.API,
         user=access_token.user,
         uploaded_by=access_token.user.username,
         idempotency_key=idempotency_key,
-        max_bytes=settings.MAX_UPLOAD_BYTES,
+        bounds=UploadBounds(max_bytes=settings.MAX_UPLOAD_BYTES, max_rows=settings.MAX_UPLOAD_ROWS),
     )
     record = outcome.record
     return {

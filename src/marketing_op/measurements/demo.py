@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from marketing_op.measurements.rows import MeasurementRow
+from marketing_op.measurements.imports import MeasurementRow
 
 DEMO_ROWS = 26_000
 DEMO_SEED = 42

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime
-import sys
 
 from django.conf import settings
 from django.db import models
@@ -9,7 +8,8 @@ from django.db.models import Q
 
 from marketing_op.accounts.models import Organization
 
-MAX_CONVERSIONS = sys.float_info.max
+MAX_CONVERSIONS = 1e15
+"""The largest conversions of one measurement: sums of millions of them stay finite."""
 
 
 def week_start(day: datetime.date) -> datetime.date:
@@ -83,12 +83,27 @@ class Measurement(models.Model):
     # unique day in list order, for the list and the import's look-ups, and the campaign
     # key, for the campaign filter. Aggregates by channel, product or campaign type read
     # the summaries below instead.
+    # No database foreign keys either: PostgreSQL checks each of them once per inserted row,
+    # which doubled the time of a large import run without privilege. The import is the one
+    # writer, and every id it writes comes from a join on the organisation's own rows in
+    # its transaction; nothing deletes campaigns, channels or organisations but Django,
+    # which still cascades to the measurements.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="measurements")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="measurements", db_constraint=False
+    )
     channel = models.ForeignKey(
-        Channel, on_delete=models.CASCADE, related_name="measurements", db_index=False
+        Channel,
+        on_delete=models.CASCADE,
+        related_name="measurements",
+        db_index=False,
+        db_constraint=False,
     )
     date = models.DateField()
     product_name = models.CharField(max_length=200)
@@ -123,18 +138,29 @@ class Measurement(models.Model):
 class ConversionSummary(models.Model):
     """Conversions summed per product, campaign type and channel over a period.
 
-    Maintained by the import in its transaction (``services.conversion_summaries_refresh``):
+    Maintained by the import in its transaction (``imports.conversion_summaries_refresh``):
     a row always equals the aggregation of the measurements it summarises. The dashboard's
     aggregates read these instead of the measurements unless they filter by campaign, so
     their cost grows with days and channels, not with the number of campaigns.
     """
 
+    # Derived rows, written only by the import from ids it has just joined: no database
+    # foreign keys, whose per-row checks would cost the import more than the rows do
+    # (Django still cascades deletes to them).
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     campaign_type = models.CharField(max_length=200)
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     conversions = models.FloatField()
     measurements = models.PositiveIntegerField(help_text="How many measurements are summed.")
 

@@ -29,7 +29,7 @@ def name_field() -> models.CharField:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("measurements", "0006_list_campaign_channels")]
+    dependencies = [("measurements", "0007_import_without_privilege")]
 
     operations = [
         migrations.RemoveConstraint(model_name="measurement", name="measurement_unique_day"),

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from marketing_op.measurements.demo import DEMO_ROWS, DEMO_SEED, demo_measurements
-from marketing_op.measurements.rows import write_measurement_csv
+from marketing_op.measurements.imports import write_measurement_csv
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from typing import IO, Any
 from django.core.management.base import BaseCommand, CommandError
 
 from marketing_op.accounts.models import Organization
-from marketing_op.measurements.services import ImportRejected, measurement_import_file
+from marketing_op.measurements.imports import ImportRejected, measurement_import_file
 
 PROGRESS_INTERVAL = 0.25
 

@@ -9,9 +9,8 @@ from django.db import transaction
 from marketing_op.accounts.models import User
 from marketing_op.accounts.services import organization_get_or_create, user_create
 from marketing_op.measurements.demo import DEMO_ROWS, DEMO_SEED, demo_measurements
+from marketing_op.measurements.imports import measurement_import, typed_records
 from marketing_op.measurements.models import Measurement
-from marketing_op.measurements.rows import typed_records
-from marketing_op.measurements.services import measurement_import
 
 
 class Command(BaseCommand):

@@ -1,0 +1,323 @@
+"""The formats of a measurement file: CSV text, a JSON list or typed rows, to records.
+
+A *source* turns a file (CSV lines, a JSON list, or typed rows) into numbered records of six
+strings in the order of ``CSV_COLUMNS``, reporting what is wrong with the shape to a
+:class:`ProblemLog`. Everything streams, and everything is bounded while it streams: the
+length of a line or of one JSON row (``MAX_LINE_CHARS``, which also bounds the columns and
+the nesting of a row) and the number of lines or rows (``max_rows``), as ``streams`` bounds
+the bytes, so that memory stays flat whatever a client sends.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any, NamedTuple
+
+from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, shown
+from marketing_op.measurements.imports.streams import ContentTooLarge
+
+CSV_COLUMNS = ("product", "campaign_type", "campaign", "channel", "date", "conversions")
+NAME_COLUMNS = CSV_COLUMNS[:4]
+COLUMN_SET = frozenset(CSV_COLUMNS)
+MAX_LINE_CHARS = 10_000
+"""The longest line of a CSV file, or text of one row of a JSON list (a valid row is a few
+hundred characters): a longer one ends the reading with a problem."""
+JSON_CHUNK = 1 << 16
+
+Record = tuple[int, Sequence[str]]
+"""A line number and the six values of a row as text, in the order of ``CSV_COLUMNS``."""
+
+
+class MeasurementRow(NamedTuple):
+    product: str
+    campaign_type: str
+    campaign: str
+    channel: str
+    date: datetime.date
+    conversions: float
+
+    def as_text(self) -> tuple[str, str, str, str, str, str]:
+        """The row as the six fields of the CSV format; ``repr`` keeps every float exact."""
+        return (
+            self.product,
+            self.campaign_type,
+            self.campaign,
+            self.channel,
+            self.date.isoformat(),
+            repr(self.conversions),
+        )
+
+
+# --- sources: files and values as numbered records of six strings ---------------------------
+
+
+def bounded_lines(
+    text: IO[str], problems: ProblemLog, *, max_rows: int | None = None
+) -> Iterator[str]:
+    """The lines of a text, each at most ``MAX_LINE_CHARS``; a longer one is a problem that
+    ends the reading. More than ``max_rows`` lines (blank ones too) raise
+    :class:`ContentTooLarge`."""
+    count = 0
+    while True:
+        line = text.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        count += 1
+        if max_rows is not None and count > max_rows + 1:  # the header is not a row
+            raise ContentTooLarge(max_rows, "rows")
+        if len(line) > MAX_LINE_CHARS:
+            problems.add(
+                RowProblem(count, "row", shown(line), f"is longer than {MAX_LINE_CHARS} characters")
+            )
+            return
+        yield line
+
+
+def csv_records(lines: Iterable[str], problems: ProblemLog) -> Iterator[Record]:
+    """The rows of a CSV text with the line number where each ends.
+
+    A missing or unknown column stops the reading (every row would be wrong); a row with the
+    wrong number of fields is reported and skipped; text that is not CSV (or not in its
+    charset, or a broken gzip stream) is reported and ends the reading.
+    """
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        if not problems:
+            problems.add(RowProblem(1, "header", "", "the file is empty"))
+        return
+    except UnicodeDecodeError as error:
+        problems.add(RowProblem(1, "header", "", f"{_not_text(error)}"))
+        return
+    except (csv.Error, OSError, EOFError, zlib.error) as error:
+        problems.add(RowProblem(1, "header", "", f"cannot be read: {error}"))
+        return
+    header = [name.strip().lstrip("\ufeff").strip().lower() for name in header]
+    missing = [name for name in CSV_COLUMNS if name not in header]
+    unknown = [name for name in header if name not in CSV_COLUMNS]
+    for name in missing:
+        problems.add(RowProblem(1, name, "", "column is missing"))
+    for name in unknown:
+        problems.add(RowProblem(1, shown(name), shown(name), "column is unknown"))
+    if len(set(header)) != len(header):
+        problems.add(RowProblem(1, "header", shown(",".join(header)), "a column is named twice"))
+    if problems:
+        return
+    width = len(CSV_COLUMNS)
+    positions = [header.index(name) for name in CSV_COLUMNS]
+    in_order = positions == list(range(width))
+    try:
+        for values in reader:
+            if len(values) != width:
+                if not values:
+                    continue
+                problems.add(
+                    RowProblem(
+                        reader.line_num,
+                        "row",
+                        shown(",".join(values)),
+                        f"has {len(values)} fields, expected {width}",
+                    )
+                )
+                continue
+            if in_order:
+                yield reader.line_num, values
+            else:
+                yield reader.line_num, [values[position] for position in positions]
+    except csv.Error as error:
+        problems.add(RowProblem(reader.line_num, "row", "", f"is not valid CSV: {error}"))
+    except UnicodeDecodeError as error:
+        problems.add(RowProblem(reader.line_num + 1, "row", "", _not_text(error)))
+    except (OSError, EOFError, zlib.error) as error:
+        problems.add(RowProblem(reader.line_num + 1, "row", "", f"cannot be read: {error}"))
+
+
+def _not_text(error: UnicodeDecodeError) -> str:
+    return (
+        f"is not {error.encoding.upper()} text (at this line or in the next few kilobytes): {error}"
+    )
+
+
+def json_records(items: object, problems: ProblemLog) -> Iterator[Record]:
+    """Records of a JSON list of row objects; ``line`` is the row's 1-based position."""
+    if not isinstance(items, list):
+        problems.add(RowProblem(0, "body", shown(items), "must be a JSON list of measurement rows"))
+        return
+    for number, item in enumerate(items, start=1):
+        values = json_row(number, item, problems)
+        if values is not None:
+            yield number, values
+
+
+def json_row(number: int, item: object, problems: ProblemLog) -> list[str] | None:
+    """The six values of one row object of a JSON list, or None (and its problems)."""
+    if not isinstance(item, dict):
+        problems.add(RowProblem(number, "row", shown(item), "must be a JSON object"))
+        return None
+    keys = item.keys()
+    if keys != COLUMN_SET:
+        if problems.full:
+            problems.count += len(COLUMN_SET - keys) + len(keys - COLUMN_SET)
+            return None
+        for name in CSV_COLUMNS:
+            if name not in item:
+                problems.add(RowProblem(number, name, "", "is missing"))
+        for name in keys - COLUMN_SET:
+            problems.add(RowProblem(number, shown(name), shown(item[name]), "is unknown"))
+        return None
+    values: list[str] = []
+    for name in CSV_COLUMNS:
+        value = item[name]
+        if name == "conversions" and isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                values.append(repr(float(value)))
+            except OverflowError:  # an integer beyond any float: too large
+                values.append("inf")
+        elif isinstance(value, str) and name != "conversions":
+            values.append(value)
+        else:
+            expected = "a number" if name == "conversions" else "a string"
+            problems.add(RowProblem(number, name, shown(value), f"must be {expected}"))
+            return None
+    return values
+
+
+def json_list_records(
+    text: IO[str], problems: ProblemLog, *, max_rows: int | None = None
+) -> Iterator[Record]:
+    """Records of a JSON list of row objects read as a stream, one row at a time.
+
+    Each row's text is at most ``MAX_LINE_CHARS`` (which bounds its columns and nesting; a
+    nesting too deep for the parser is a problem too), and more than ``max_rows`` rows raise
+    :class:`ContentTooLarge`; the first problem with the list itself ends the reading.
+    """
+    reader = _JsonListReader(text, problems)
+    try:
+        first = reader.next_char()
+        if first != "[":
+            if first in _JSON_KINDS or first.isdigit():
+                reader.problem(
+                    "must be a JSON list of measurement rows", _JSON_KINDS.get(first, "number")
+                )
+            else:
+                reader.problem("is not valid JSON: a JSON list of measurement rows was expected")
+            return
+        reader.position += 1
+        if reader.next_char() == "]":
+            reader.position += 1
+            reader.end()
+            return
+        while True:
+            reader.number += 1
+            if max_rows is not None and reader.number > max_rows:
+                raise ContentTooLarge(max_rows, "rows")
+            found, item = reader.value()
+            if not found:
+                return
+            values = json_row(reader.number, item, problems)
+            if values is not None:
+                yield reader.number, values
+            separator = reader.next_char()
+            reader.position += 1
+            if separator == "]":
+                reader.end()
+                return
+            if separator != ",":
+                reader.problem("is not valid JSON: a comma or the end of the list was expected")
+                return
+    except UnicodeDecodeError as error:
+        reader.problem(_not_text(error))
+    except (OSError, EOFError, zlib.error) as error:
+        reader.problem(f"cannot be read: {error}")
+
+
+_JSON_KINDS = {"{": "dict", '"': "str", "t": "bool", "f": "bool", "n": "NoneType", "-": "number"}
+
+
+class _JsonListReader:
+    """A window on the text of a JSON list: the values of its items, one at a time."""
+
+    def __init__(self, text: IO[str], problems: ProblemLog) -> None:
+        self.text = text
+        self.problems = problems
+        self.decoder = json.JSONDecoder()
+        self.buffer = ""
+        self.position = 0
+        self.number = 0
+        self.ended = False
+
+    def problem(self, message: str, value: str = "", column: str = "body") -> None:
+        self.problems.add(RowProblem(self.number, column, shown(value), message))
+
+    def fill(self) -> bool:
+        """More text into the buffer; False at the end of the text."""
+        if self.ended:
+            return False
+        chunk = self.text.read(JSON_CHUNK)
+        if not chunk:
+            self.ended = True
+            return False
+        self.buffer, self.position = self.buffer[self.position :] + chunk, 0
+        return True
+
+    def next_char(self) -> str:
+        """The next character that is not white space (not consumed); "" at the end."""
+        while True:
+            buffer, position = self.buffer, self.position
+            while position < len(buffer) and buffer[position] in " \t\r\n":
+                position += 1
+            self.position = position
+            if position < len(buffer):
+                return buffer[position]
+            if not self.fill():
+                return ""
+
+    def value(self) -> tuple[bool, Any]:
+        """The next JSON value, reading more text while it is cut off; (False, None) and a
+        problem when it is invalid, too long or nested too deeply."""
+        self.next_char()
+        while True:
+            try:
+                item, self.position = self.decoder.raw_decode(self.buffer, self.position)
+                return True, item
+            except RecursionError:
+                self.problem(
+                    f"is nested too deeply (a row is an object of {len(CSV_COLUMNS)} values)",
+                    column="row",
+                )
+                return False, None
+            except ValueError as error:
+                if len(self.buffer) - self.position > MAX_LINE_CHARS:
+                    self.problem(
+                        f"is not a valid JSON row within {MAX_LINE_CHARS} characters: {error}",
+                        column="row",
+                    )
+                    return False, None
+                if not self.fill():
+                    self.problem(f"is not valid JSON: {error}")
+                    return False, None
+
+    def end(self) -> None:
+        if self.next_char() != "":
+            self.problem("is not valid JSON: text after the end of the list")
+
+
+def typed_records(rows: Iterable[MeasurementRow]) -> Iterator[Record]:
+    """Records of typed rows, numbered as the lines of a CSV file with a header would be."""
+    for line, row in enumerate(rows, start=2):
+        yield line, row.as_text()
+
+
+def write_measurement_csv(rows: Iterable[MeasurementRow], stream: IO[str]) -> int:
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow(row.as_text())
+        count += 1
+    return count
