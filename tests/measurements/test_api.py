@@ -64,8 +64,8 @@ def test_pages_carry_meta_and_link_headers(api_client, auth, month):
         (datetime.date(2021, 2, 27) + datetime.timedelta(n)).isoformat() for n in range(5)
     ]
     assert links(response) == {
-        "next": "/api/marketing/measurements/?offset=10&page_size=5&channels=tv",
-        "prev": "/api/marketing/measurements/?offset=0&page_size=5&channels=tv",
+        "next": "/api/marketing/measurements/?channels=tv&page_size=5&offset=10",
+        "prev": "/api/marketing/measurements/?channels=tv&page_size=5&offset=0",
     }
 
 
@@ -321,6 +321,21 @@ def test_a_cached_link_header_does_not_carry_another_clients_host(
     assert links(response) == {
         "next": f"{endpoint}?page_size=2&offset=4",
         "prev": f"{endpoint}?page_size=2&offset=0",
+    }
+
+
+@pytest.mark.parametrize("endpoint", [MEASUREMENTS, WEEKLY])
+def test_a_cached_link_header_does_not_carry_another_clients_unknown_parameters(
+    api_client, auth, month, endpoint
+):
+    query = "channels=tv&channels=radio&offset=2&page_size=2"
+    api_client.get(f"{endpoint}?{query}&junk=%3Cscript%3E", **auth)
+
+    response = api_client.get(f"{endpoint}?{query}", **auth)
+
+    assert links(response) == {
+        "next": f"{endpoint}?channels=tv&channels=radio&page_size=2&offset=4",
+        "prev": f"{endpoint}?channels=tv&channels=radio&page_size=2&offset=0",
     }
 
 

@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -110,19 +111,29 @@ def cursor_encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
-def _page_url(request: HttpRequest, name: str, value: str) -> str:
-    """This request's path and query with ``name`` (offset or cursor) set to ``value``, the
-    other gone: relative, so that it does not depend on the client's Host or scheme."""
-    query = request.GET.copy()
-    query.pop("cursor" if name == "offset" else "offset", None)
+def _page_url(
+    request: HttpRequest, filters: Schema | None, page: PageParams, name: str, value: str
+) -> str:
+    """This list's path and its validated query (the filters that differ from their
+    defaults, ``page_size``) with ``name`` (offset or cursor) set to ``value``: relative, and
+    built from what was validated, so that it does not depend on the client's Host, scheme
+    or unknown parameters, which the cached answer must not carry to other clients."""
+    query = filters.model_dump(mode="json", exclude_defaults=True) if filters else {}
+    query["page_size"] = page.page_size
     query[name] = value
-    return f"{request.path}?{query.urlencode()}"
+    return f"{request.path}?{urlencode(query, doseq=True)}"
 
 
 def paginate(
-    *, request: HttpRequest, response: HttpResponse, page: PageParams, found: PageRows
+    *,
+    request: HttpRequest,
+    response: HttpResponse,
+    page: PageParams,
+    found: PageRows,
+    filters: Schema | None = None,
 ) -> dict[str, Any]:
-    """The answer of one page: its rows, ``meta``, and the ``Link`` header (next, prev)."""
+    """The answer of one page: its rows, ``meta``, and the ``Link`` header (next, prev),
+    whose URLs carry ``filters`` and the page size."""
     cursor = getattr(page, "cursor", None)
     offset = page.offset
     more = len(found.rows) > page.page_size
@@ -136,12 +147,13 @@ def paginate(
         meta["next_cursor"] = next_cursor
     links = []
     if more and cursor and next_cursor:
-        links.append(f'<{_page_url(request, "cursor", next_cursor)}>; rel="next"')
+        links.append((_page_url(request, filters, page, "cursor", next_cursor), "next"))
     elif more:
-        links.append(f'<{_page_url(request, "offset", str(offset + page.page_size))}>; rel="next"')
+        following = str(offset + page.page_size)
+        links.append((_page_url(request, filters, page, "offset", following), "next"))
     if offset > 0 and total > 0 and not cursor:
         previous = min(max(offset - page.page_size, 0), max(total - page.page_size, 0))
-        links.append(f'<{_page_url(request, "offset", str(previous))}>; rel="prev"')
+        links.append((_page_url(request, filters, page, "offset", str(previous)), "prev"))
     if links:
-        response["Link"] = ", ".join(links)
+        response["Link"] = ", ".join(f'<{url}>; rel="{relation}"' for url, relation in links)
     return {"data": rows, "meta": meta}
