@@ -173,11 +173,12 @@ def test_organisations_never_share_a_cached_answer(api_client, auth, organizatio
     assert theirs == [{"channel": "radio", "percentage": "100.00"}]
 
 
-def test_cache_keys_differ_between_databases_organisations_and_data_versions(
+def test_cache_keys_differ_between_databases_organisations_data_versions_and_releases(
     organization, other_organization, monkeypatch
 ):
     from django.conf import settings as django_settings
 
+    from marketing_op.core import caching
     from marketing_op.core.caching import data_cache_key
 
     key = data_cache_key(organization, "answer", "/api/marketing/measurements/")
@@ -187,8 +188,12 @@ def test_cache_keys_differ_between_databases_organisations_and_data_versions(
     after_import = data_cache_key(organization, "answer", "/api/marketing/measurements/")
     monkeypatch.setitem(django_settings.DATABASES["default"], "NAME", "a_copy_elsewhere")
     elsewhere = data_cache_key(organization, "answer", "/api/marketing/measurements/")
+    # A release that shapes its cached values otherwise shares the cache during a rolling
+    # deploy: it must never read this release's entries, nor this one its.
+    monkeypatch.setattr(caching, "code_tag", lambda: "another-release")
+    other_release = data_cache_key(organization, "answer", "/api/marketing/measurements/")
 
-    assert len({key, other, after_import, elsewhere}) == 4
+    assert len({key, other, after_import, elsewhere, other_release}) == 5
 
 
 def test_a_worker_answers_a_repeated_question_from_its_own_copy(

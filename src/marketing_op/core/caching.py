@@ -10,10 +10,12 @@ computed."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
 
 import orjson
@@ -36,11 +38,26 @@ def _database_tag() -> str:
     return hashlib.sha256(where.encode()).hexdigest()[:12]
 
 
+@functools.cache
+def code_tag() -> str:
+    """Names the code of this release (a digest of the package's modules), so that a value
+    that another release computed and shaped its own way (servers of two releases share a
+    cache during a rolling deploy, and an upgrade finds the old release's entries) is never
+    read by this one."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for module in sorted(package.rglob("*.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def data_cache_key(organization: Organization, kind: str, detail: str) -> str:
-    """A cache key for something computed from the organisation's current data: every
-    import that changes the data changes the key, so nothing stale is ever read."""
+    """A cache key for something computed from the organisation's current data by this
+    release: every import that changes the data changes the key, and so does every release,
+    so nothing stale or of another shape is ever read."""
     digest = hashlib.sha256(detail.encode("utf-8", "replace")).hexdigest()
-    return f"{kind}:{_database_tag()}:{organization.pk}:{organization.data_version}:{digest}"
+    where = f"{_database_tag()}:{code_tag()}"
+    return f"{kind}:{where}:{organization.pk}:{organization.data_version}:{digest}"
 
 
 Computed = TypeVar("Computed")
