@@ -23,10 +23,6 @@ class PermissionDenied(ApplicationError):
     status_code = 403
 
 
-class NotFoundError(ApplicationError):
-    status_code = 404
-
-
 class RejectedInputError(ApplicationError):
     """Input that is well-formed HTTP but cannot be accepted (422)."""
 
