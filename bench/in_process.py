@@ -5,7 +5,7 @@ cases' paths; it answers, on standard output, the median milliseconds of each pa
 Each path is requested through Django's test client: the whole middleware, authentication,
 queries, validation and rendering, but no HTTP server, no socket and no concurrent load, so
 that these medians move far less than the machine's load does. They leave out what the load
-generator sees on top: gunicorn, the network stack, the connection health check (the test
+generator sees on top: the HTTP server, the network stack, the connection health check (the test
 client skips it) and the queueing of 16 connections on two cores.
 """
 

@@ -7,8 +7,8 @@ a fixed time. Each endpoint's throughput is compared with GET /api/health/ on th
 server: the floor of the stack (HTTP server, Django, one trivial query).
 
 Prints a table and writes bench/results/latest.md and latest.json. ``--compare-servers``
-instead measures gunicorn (our ``serve``) against granian on the demo dataset and writes
-bench/results/servers.md and servers.json.
+instead measures our ``serve`` (granian, configured) against granian's defaults on the demo
+dataset and writes bench/results/servers.md and servers.json.
 
     BENCH_POSTGRES_URL  PostgreSQL server (default postgres://postgres@127.0.0.1:5432)
 """
@@ -753,7 +753,7 @@ def granian_path() -> Path:
 
 
 def compare_servers(load: Load, password: str, workers: int) -> dict[str, Any]:
-    """Our server (gunicorn, sync workers, through ``marketing-op serve``) against granian."""
+    """Our server (granian as ``marketing-op serve`` configures it) against granian's defaults."""
     dataset = DATASETS["demo"]
     ensure_dataset(dataset, rebuild=False, password=password)
     granian = granian_path()
@@ -771,7 +771,7 @@ def compare_servers(load: Load, password: str, workers: int) -> dict[str, Any]:
         "marketing_op.config.wsgi:application",
     ]
     servers = [
-        ("gunicorn-sync (serve)", serve_command(serve_port), environment, serve_port),
+        ("serve (granian, configured)", serve_command(serve_port), environment, serve_port),
         ("granian-wsgi", granian_command, granian_environment, granian_port),
     ]
     rows = []
@@ -875,7 +875,7 @@ def write_results(
 ) -> str:
     lines = header("Marketing OP load benchmark", about, args)
     lines += [
-        "- server: `marketing-op serve` (gunicorn sync workers, two per core), "
+        "- server: `marketing-op serve` (granian, WSGI, one process per worker, two per core), "
         "MARKETING_OP_ENV=production",
         "- answers: `cached` is the production setting (an answer is computed once per URL and "
         "data version, then read from Redis); `computed` runs the same cases on a server with "
@@ -949,10 +949,10 @@ def write_results(
 def write_server_comparison(
     comparison: dict[str, Any], about: dict[str, Any], args: argparse.Namespace
 ) -> str:
-    lines = header("Marketing OP: gunicorn (serve) against granian", about, args)
+    lines = header("Marketing OP: serve against granian's defaults", about, args)
     lines += [
         f"- dataset: {comparison['dataset']}; {comparison['workers']} worker processes each; "
-        "gunicorn sync workers (`marketing-op serve`) against granian WSGI",
+        "`marketing-op serve` (granian, configured) against granian WSGI with its defaults",
         "",
         "| server | endpoint | req/s | p50 ms | p99 ms | errors |",
         "|---|---|--:|--:|--:|--:|",
@@ -987,7 +987,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--compare-servers",
         action="store_true",
-        help="Only compare our gunicorn (sync) with granian on the demo dataset.",
+        help="Only compare our serve with granian's defaults on the demo dataset.",
     )
     parser.add_argument(
         "--no-import",
