@@ -99,7 +99,9 @@ def sums_of(rows, filters, params, first, last):
     index = {start: n for n, start in enumerate(periods)}
 
     def position(day):
-        return 0 if granularity == "total" else index[period_of(day, granularity)]
+        """The period's index; for a day outside the periods (a denominator's, when the
+        range is the data's), one that no row has."""
+        return 0 if granularity == "total" else index.get(period_of(day, granularity), -1)
 
     sums: dict[Any, list] = defaultdict(lambda: [0.0, 0])
     for r in matching(rows, filters):
