@@ -92,6 +92,10 @@ def matching(rows: list[dict], filters: MeasurementFilters) -> list[dict]:
     ]  # fmt: skip
 
 
+def of_every_group(filters, params):
+    return filters.model_copy(update={FILTER_OF[d]: [] for d in params.dimensions})
+
+
 def sums_of(rows, filters, params, first, last):
     """{(period index, group): [conversions, count]} and {period index: denominator}."""
     granularity = params.granularity
@@ -99,16 +103,14 @@ def sums_of(rows, filters, params, first, last):
     index = {start: n for n, start in enumerate(periods)}
 
     def position(day):
-        """The period's index; for a day outside the periods (a denominator's, when the
-        range is the data's), one that no row has."""
-        return 0 if granularity == "total" else index.get(period_of(day, granularity), -1)
+        return 0 if granularity == "total" else index[period_of(day, granularity)]
 
     sums: dict[Any, list] = defaultdict(lambda: [0.0, 0])
     for r in matching(rows, filters):
         key = (position(r["date"]), tuple(r[d] for d in params.dimensions))
         sums[key][0] += r["conversions"]
         sums[key][1] += 1
-    relaxed = filters.model_copy(update={FILTER_OF[d]: [] for d in params.dimensions})
+    relaxed = of_every_group(filters, params)
     denominators: dict[int, float] = defaultdict(float)
     for r in matching(rows, relaxed):
         denominators[position(r["date"])] += r["conversions"]
@@ -124,11 +126,11 @@ def metrics_of(params, found, denominators, key):
 
 
 def naive_report(rows, filters, params):
-    matched = matching(rows, filters)
+    matched = matching(rows, of_every_group(filters, params))
     first = filters.start_date or min((r["date"] for r in matched), default=None)
     last = filters.end_date or max((r["date"] for r in matched), default=None)
     if first is None or last is None:
-        return []
+        return [], totals_of(params, {}, {}), None
     periods, current, denominators = sums_of(rows, filters, params, first, last)
     previous: dict = {}
     previous_denominators: dict = {}
@@ -144,6 +146,7 @@ def naive_report(rows, filters, params):
         earlier = filters.model_copy(update={"start_date": start, "end_date": end})
         _, previous, previous_denominators = sums_of(rows, earlier, params, start, end)
         previous = {k: v for k, v in previous.items() if k[0] < len(periods)}
+        previous_denominators = {n: v for n, v in previous_denominators.items() if n < len(periods)}
     filled = params.fill if params.fill is not None else params.granularity != "total"
     groups = {g for _, g in [*current, *previous]}
     if filled:
@@ -177,7 +180,20 @@ def naive_report(rows, filters, params):
                 return -smaller if name.startswith("-") else smaller
         return 0
 
-    return sorted(report, key=functools.cmp_to_key(compare))
+    return (
+        sorted(report, key=functools.cmp_to_key(compare)),
+        totals_of(params, current, denominators),
+        totals_of(params, previous, previous_denominators) if compared else None,
+    )
+
+
+def totals_of(params, found, denominators):
+    conversions = sum(value[0] for value in found.values())
+    count = sum(value[1] for value in found.values())
+    denominator = sum(denominators.values())
+    every = {"conversions": conversions, "measurements": count,
+             "share": conversions / denominator if denominator else 0.0}  # fmt: skip
+    return {m: every[m] for m in params.metrics or ["conversions"]}
 
 
 def assert_same(found, expected):
@@ -259,7 +275,7 @@ def test_a_report_and_its_pages_equal_the_naive_aggregation(
     organization, raw_rows, question, offset, page_size
 ):
     filters, params = question
-    expected = naive_report(raw_rows, filters, params)
+    expected, totals, previous_totals = naive_report(raw_rows, filters, params)
 
     report = report_get(organization=organization, filters=filters, params=params)
     page, _ = report_page(
@@ -272,7 +288,8 @@ def test_a_report_and_its_pages_equal_the_naive_aggregation(
     assert_same(report.rows, expected)
     assert_same(page.rows, expected[offset : offset + page_size + 1])
     assert page.total == len(expected)
-    for name in ("conversions", "measurements"):
-        if name in report.totals:
-            total = sum(r[name] for r in expected)
-            assert report.totals[name] == pytest.approx(total, rel=1e-9, abs=1e-9)
+    assert report.totals == pytest.approx(totals, rel=1e-9, abs=1e-9)
+    if previous_totals is None:
+        assert report.previous_totals is None
+    else:
+        assert report.previous_totals == pytest.approx(previous_totals, rel=1e-9, abs=1e-9)

@@ -79,7 +79,8 @@ def _report(
     dimensions = params.dimensions
     first, last = filters.start_date, filters.end_date
     if first is None or last is None:
-        days = measurement_days(organization=organization, filters=filters)
+        # The days of the shares' denominators, which hold every row's days too.
+        days = measurement_days(organization=organization, filters=_of_every_group(filters, params))
         if not days.days:
             return Report([], _metrics(params, 0.0, 0, 0.0), None)
         first = first or datetime.date.fromordinal(days.days[0])
@@ -140,9 +141,7 @@ def _range(
         sums = {(first, *key[1:]): value for key, value in sums.items()}
     denominators: dict[datetime.date, float] = defaultdict(float)
     if "share" in params.chosen_metrics:
-        relaxed = filters.model_copy(
-            update={DIMENSION_FILTERS[name]: [] for name in params.dimensions}
-        )
+        relaxed = _of_every_group(filters, params)
         of_every_group = sums
         if relaxed != filters:
             of_every_group = report_sums(
@@ -155,6 +154,11 @@ def _range(
         for key, (conversions, _) in of_every_group.items():
             denominators[first if granularity == "total" else key[0]] += conversions
     return _Range(sums, periods, dict(denominators))
+
+
+def _of_every_group(filters: MeasurementFilters, params: ReportParams) -> MeasurementFilters:
+    """The filters without those on the report's dimensions: a share's denominator."""
+    return filters.model_copy(update={DIMENSION_FILTERS[name]: [] for name in params.dimensions})
 
 
 def _matched(previous: _Range, periods: list[datetime.date]) -> _Range:
