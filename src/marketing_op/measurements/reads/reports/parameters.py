@@ -40,7 +40,7 @@ def _split(value: object) -> object:
     names: list[object] = []
     for item in items:
         if isinstance(item, str):
-            names += [name.strip() for name in item.split(",") if name.strip()]
+            names += [name.strip(" ") for name in item.split(",") if name.strip(" ")]
         else:
             names.append(item)
     return list(dict.fromkeys(names))
