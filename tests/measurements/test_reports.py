@@ -332,3 +332,28 @@ def test_a_report_of_too_many_rows_is_refused_before_it_is_built(api_client, aut
 
 def test_a_report_needs_a_token(api_client, sales):
     assert api_client.get(REPORTS).status_code == 401
+
+
+def test_a_new_import_changes_the_report_and_its_etag(api_client, auth, organization, sales):
+    before = get(api_client, auth, "dimensions=channel&metrics=conversions,measurements")
+
+    measurement(organization, channel="radio", date=D(2021, 5, 3), conversions=1.5)
+    after = get(api_client, auth, "dimensions=channel&metrics=conversions,measurements")
+
+    assert after["ETag"] != before["ETag"]
+    assert before.json()["data"][0] == {
+        "channel": "radio", "period_start": "2020-01-15", "conversions": 5.0, "measurements": 1
+    }  # fmt: skip
+    assert after.json()["data"][0] == {
+        "channel": "radio", "period_start": "2020-01-15", "conversions": 6.5, "measurements": 2
+    }  # fmt: skip
+
+
+def test_another_organisations_data_is_never_in_a_report(
+    api_client, auth, other_organization, sales
+):
+    measurement(other_organization, product="cola", channel="radio", conversions=1000.0)
+
+    body = get(api_client, auth, "dimensions=product").json()
+
+    assert body["meta"]["totals"] == {"conversions": 49.5}

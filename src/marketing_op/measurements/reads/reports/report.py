@@ -16,10 +16,12 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
+
+from django.core.cache import cache
 
 from marketing_op.accounts.models import Organization
-from marketing_op.core.caching import data_cache_key, once_per_data_version
+from marketing_op.core.caching import data_cache_key, keep_worker_copy, worker_copy
 from marketing_op.core.pagination import PageParams, PageRows
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.reads.reports.parameters import DIMENSION_FILTERS, ReportParams
@@ -29,6 +31,8 @@ from marketing_op.measurements.reads.summaries import TOTALS_CACHE_SECONDS, meas
 
 MAX_REPORT_ROWS = 100_000
 """The most rows a report may have (groups times periods); a larger one is refused (400)."""
+WORKER_REPORT_ROWS = 2_000
+"""The longest report that a worker keeps a copy of (see ``core.caching.worker_copy``)."""
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,20 @@ class _Range:
 def report_get(
     *, organization: Organization, filters: MeasurementFilters, params: ReportParams
 ) -> Report:
-    """The whole report, once per data version and set of parameters."""
+    """The whole report, once per data version and set of parameters: kept in the shared
+    cache, and by the worker too when it is short (``WORKER_REPORT_ROWS``), so that many
+    long reports cannot fill a worker's memory."""
     detail = f"{filters.model_dump_json()}|{params.model_dump_json()}"
     key = data_cache_key(organization, "report", detail)
-    return once_per_data_version(
-        key, lambda: _report(organization, filters, params), TOTALS_CACHE_SECONDS
-    )
+    report = worker_copy(key)
+    if report is None:
+        report = cache.get(key)
+        if report is None:
+            report = _report(organization, filters, params)
+            cache.set(key, report, TOTALS_CACHE_SECONDS)
+        if len(report.rows) <= WORKER_REPORT_ROWS:
+            keep_worker_copy(key, report)
+    return cast(Report, report)
 
 
 def report_page(
