@@ -32,6 +32,8 @@ from marketing_op.measurements.reads import dimensions
 from marketing_op.measurements.reads.channel_shares import channel_share_page
 from marketing_op.measurements.reads.import_history import import_record_page
 from marketing_op.measurements.reads.measurement_pages import measurement_page
+from marketing_op.measurements.reads.reports.parameters import ReportPageParams, ReportParams
+from marketing_op.measurements.reads.reports.report import report_page
 from marketing_op.measurements.reads.weekly_sales import channel_weekly_sales_page
 from marketing_op.measurements.schemas import (
     ChannelSharePage,
@@ -41,6 +43,7 @@ from marketing_op.measurements.schemas import (
     ImportRejectedMessage,
     ImportSummaryResponse,
     MeasurementPage,
+    ReportPage,
 )
 
 router = Router(tags=["measurements"], auth=bearer_token, throttle=data_rate_limit)
@@ -169,6 +172,43 @@ def channel_weekly_sales_list(
             found=channel_weekly_sales_page(organization=organization, filters=filters, page=page),
         ),
         parameters=(filters, page),
+    )
+
+
+@router.get(
+    "/reports/",
+    response={200: ReportPage, **LIST_ERRORS},
+    summary="Any metrics per product, campaign type, campaign or channel, per period",
+)
+def report_list(
+    request: HttpRequest,
+    response: HttpResponse,
+    filters: Query[MeasurementFilters],
+    report: Query[ReportParams],
+    page: Query[ReportPageParams],
+) -> HttpResponse | Status:
+    _checked(filters, page)
+    report.check(filters)
+    organization = _organization(request)
+    if not_modified(request=request, response=response, organization=organization):
+        return Status(304, None)
+
+    def answer() -> dict:
+        found, whole = report_page(
+            organization=organization, filters=filters, params=report, page=page
+        )
+        paged = paginate(request=request, response=response, page=page, found=found)
+        paged["meta"]["totals"] = whole.totals
+        paged["meta"]["previous_totals"] = whole.previous_totals
+        return paged
+
+    return cached_answer(
+        request=request,
+        response=response,
+        organization=organization,
+        schema=ReportPage,
+        compute=answer,
+        parameters=(filters, report, page),
     )
 
 

@@ -74,6 +74,20 @@ class ChannelWeeklySalesPage(Schema):
     meta: PageMeta
 
 
+class ReportPageMeta(PageMeta):
+    totals: dict[str, float] = Field(description="The metrics over the whole result.")
+    previous_totals: dict[str, float] | None = Field(
+        None, description="The metrics over the comparison range; null without a comparison."
+    )
+
+
+class ReportPage(Schema):
+    """Report rows are plain dicts: a row has only the dimensions and metrics asked for."""
+
+    data: list[dict[str, Any]]
+    meta: ReportPageMeta
+
+
 class CampaignOut(Schema):
     name: str
     product: str

@@ -1,0 +1,257 @@
+"""A report (``GET /api/marketing/reports/``): the rows of the chosen metrics per group of
+the chosen dimensions and per period, with the comparison range's values, filled periods,
+the chosen order, and the totals over the whole result.
+
+The sums come from ``reports.sums`` (one GROUP BY per part); the rest is done here over at
+most ``MAX_REPORT_ROWS`` rows: periods of the comparison range are matched to those of the
+range by position, a row's share divides by its period's conversions under every filter
+except those on the report's dimensions, and rows are sorted by the chosen keys, then by
+period and dimensions, so that pages are stable. The whole report is computed once per data
+version and set of parameters; a page is a slice of it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any, cast
+
+from django.core.cache import cache
+
+from marketing_op.accounts.models import Organization
+from marketing_op.core.caching import data_cache_key, keep_worker_copy, worker_copy
+from marketing_op.core.pagination import PageParams, PageRows
+from marketing_op.measurements.filters import MeasurementFilters
+from marketing_op.measurements.reads.reports.parameters import DIMENSION_FILTERS, ReportParams
+from marketing_op.measurements.reads.reports.periods import period_count, period_label, periods_of
+from marketing_op.measurements.reads.reports.sums import Key, Sums, report_sums, too_large
+from marketing_op.measurements.reads.summaries import TOTALS_CACHE_SECONDS, measurement_days
+
+MAX_REPORT_ROWS = 100_000
+"""The most rows a report may have (groups times periods); a larger one is refused (400)."""
+WORKER_REPORT_ROWS = 2_000
+"""The longest report that a worker keeps a copy of (see ``core.caching.worker_copy``)."""
+
+
+@dataclass(frozen=True)
+class Report:
+    rows: list[dict[str, Any]]
+    totals: dict[str, float]
+    previous_totals: dict[str, float] | None
+
+
+@dataclass(frozen=True)
+class _Range:
+    """The sums of a date range, per period start (None: no data and no dates) and group."""
+
+    sums: Sums
+    periods: list[datetime.date]
+    denominators: dict[datetime.date, float]
+
+
+def report_get(
+    *, organization: Organization, filters: MeasurementFilters, params: ReportParams
+) -> Report:
+    """The whole report, once per data version and set of parameters: kept in the shared
+    cache, and by the worker too when it is short (``WORKER_REPORT_ROWS``), so that many
+    long reports cannot fill a worker's memory."""
+    detail = f"{filters.model_dump_json()}|{params.model_dump_json()}"
+    key = data_cache_key(organization, "report", detail)
+    report = worker_copy(key)
+    if report is None:
+        report = cache.get(key)
+        if report is None:
+            report = _report(organization, filters, params)
+            cache.set(key, report, TOTALS_CACHE_SECONDS)
+        if len(report.rows) <= WORKER_REPORT_ROWS:
+            keep_worker_copy(key, report)
+    return cast(Report, report)
+
+
+def report_page(
+    *,
+    organization: Organization,
+    filters: MeasurementFilters,
+    params: ReportParams,
+    page: PageParams,
+) -> tuple[PageRows, Report]:
+    """One page of the report, and the report (for its totals)."""
+    report = report_get(organization=organization, filters=filters, params=params)
+    rows = report.rows[page.offset : page.offset + page.wanted]
+    return PageRows(rows, len(report.rows)), report
+
+
+def _report(
+    organization: Organization, filters: MeasurementFilters, params: ReportParams
+) -> Report:
+    filters.check_date_range()
+    params.check(filters)
+    dimensions = params.dimensions
+    first, last = filters.start_date, filters.end_date
+    if first is None or last is None:
+        # The days of the shares' denominators, which hold every row's days too.
+        days = measurement_days(organization=organization, filters=_of_every_group(filters, params))
+        if not days.days:
+            return Report([], _metrics(params, 0.0, 0, 0.0), None)
+        first = first or datetime.date.fromordinal(days.days[0])
+        last = last or datetime.date.fromordinal(days.days[-1])
+    current = _range(organization, filters, params, first, last)
+    previous = None
+    if params.compared:
+        start, end = params.comparison_range(filters)
+        compared = filters.model_copy(update={"start_date": start, "end_date": end})
+        previous = _range(organization, compared, params, start, end)
+        previous = _matched(previous, current.periods)
+    groups = {key[1:] for key in current.sums}
+    if previous is not None:
+        groups |= {key[1:] for key in previous.sums}
+    if params.filled:
+        if not dimensions:
+            groups = {()}
+        if len(groups) * len(current.periods) > MAX_REPORT_ROWS:
+            raise too_large(MAX_REPORT_ROWS)
+        keys = {(period, *group) for period in current.periods for group in groups}
+    else:
+        keys = set(current.sums) | (set(previous.sums) if previous else set())
+        if len(keys) > MAX_REPORT_ROWS:
+            raise too_large(MAX_REPORT_ROWS)
+    ordered = _ordered(list(keys), params, current)
+    rows = [_row(key, params, current, previous) for key in ordered]
+    return Report(
+        rows,
+        _totals(params, current),
+        _totals(params, previous) if previous is not None else None,
+    )
+
+
+def _range(
+    organization: Organization,
+    filters: MeasurementFilters,
+    params: ReportParams,
+    first: datetime.date,
+    last: datetime.date,
+) -> _Range:
+    """The sums of the days ``first`` to ``last`` (the filters' dates or the data's), with
+    the total period as starting on ``first``."""
+    granularity = params.granularity
+    periods: list[datetime.date] = []
+    if params.filled or params.compared or granularity == "total":
+        # Listed only to fill or to match periods, and counted before they are listed.
+        if period_count(first, last, granularity) > MAX_REPORT_ROWS:
+            raise too_large(MAX_REPORT_ROWS)
+        periods = periods_of(first, last, granularity)
+    sums = report_sums(
+        organization=organization,
+        filters=filters,
+        dimensions=params.dimensions,
+        granularity=granularity,
+        limit=MAX_REPORT_ROWS,
+    )
+    if granularity == "total":
+        sums = {(first, *key[1:]): value for key, value in sums.items()}
+    denominators: dict[datetime.date, float] = defaultdict(float)
+    if "share" in params.chosen_metrics:
+        relaxed = _of_every_group(filters, params)
+        of_every_group = sums
+        if relaxed != filters:
+            of_every_group = report_sums(
+                organization=organization,
+                filters=relaxed,
+                dimensions=[],
+                granularity=granularity,
+                limit=MAX_REPORT_ROWS,
+            )
+        for key, (conversions, _) in of_every_group.items():
+            denominators[first if granularity == "total" else key[0]] += conversions
+    return _Range(sums, periods, dict(denominators))
+
+
+def _of_every_group(filters: MeasurementFilters, params: ReportParams) -> MeasurementFilters:
+    """The filters without those on the report's dimensions: a share's denominator."""
+    return filters.model_copy(update={DIMENSION_FILTERS[name]: [] for name in params.dimensions})
+
+
+def _matched(previous: _Range, periods: list[datetime.date]) -> _Range:
+    """The comparison range's sums under the periods of the range: period i to period i."""
+    position = {start: index for index, start in enumerate(previous.periods)}
+    renamed = {
+        start: periods[position[start]]
+        for start in previous.periods
+        if position[start] < len(periods)
+    }
+    return _Range(
+        sums={
+            (renamed[key[0]], *key[1:]): value
+            for key, value in previous.sums.items()
+            if key[0] in renamed
+        },
+        periods=periods,
+        denominators={
+            renamed[start]: value
+            for start, value in previous.denominators.items()
+            if start in renamed
+        },
+    )
+
+
+def _values(key: Key, params: ReportParams, found: _Range) -> dict[str, float]:
+    conversions, measurements = found.sums.get(key, (0.0, 0))
+    denominator = found.denominators.get(key[0], 0.0)
+    return _metrics(params, conversions, measurements, denominator)
+
+
+def _metrics(
+    params: ReportParams, conversions: float, measurements: int, denominator: float
+) -> dict[str, float]:
+    every = {
+        "conversions": conversions,
+        "measurements": measurements,
+        "share": conversions / denominator if denominator else 0.0,
+    }
+    return {name: every[name] for name in params.chosen_metrics}
+
+
+def _totals(params: ReportParams, found: _Range) -> dict[str, float]:
+    conversions = sum(value[0] for value in found.sums.values())
+    measurements = sum(value[1] for value in found.sums.values())
+    return _metrics(params, conversions, measurements, sum(found.denominators.values()))
+
+
+def _change(now: dict[str, float], before: dict[str, float]) -> dict[str, float | None]:
+    return {
+        name: (value - before[name]) / before[name] if before[name] else None
+        for name, value in now.items()
+    }
+
+
+def _row(
+    key: Key, params: ReportParams, current: _Range, previous: _Range | None
+) -> dict[str, Any]:
+    row: dict[str, Any] = dict(zip(params.dimensions, key[1:], strict=True))
+    if params.granularity != "total":
+        row["period"] = period_label(key[0], params.granularity)
+    row["period_start"] = key[0]
+    metrics = _values(key, params, current)
+    row.update(metrics)
+    if previous is not None:
+        before = _values(key, params, previous)
+        row["previous"] = before
+        row["change"] = _change(metrics, before)
+    return row
+
+
+def _ordered(keys: list[Key], params: ReportParams, current: _Range) -> list[Key]:
+    """The keys in the chosen order, then by period and dimensions: one stable sort per
+    chosen key, the last one first, over keys sorted by period and dimensions."""
+    keys.sort()
+    position = {"period": 0} | {name: index + 1 for index, name in enumerate(params.dimensions)}
+    for name in reversed(params.order_by):
+        bare = name.removeprefix("-")
+        if bare in position:
+            sort_key: Any = itemgetter(position[bare])
+        else:
+            sort_key = {key: _values(key, params, current)[bare] for key in keys}.__getitem__
+        keys.sort(key=sort_key, reverse=name.startswith("-"))
+    return keys

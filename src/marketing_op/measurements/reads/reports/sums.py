@@ -1,0 +1,134 @@
+"""The sums of a report in SQL: conversions and measurements per period and group, by one
+GROUP BY on the period (computed by the database, through Django's ``Trunc``) and the
+dimensions.
+
+Products, campaign types and channels are read from the summaries: for weeks and totals,
+whole weeks from the weekly summary and the days of cut weeks from the daily one (see
+``summaries.summary_reads``); for other periods, from the daily summary. A campaign
+dimension or filter reads the measurements (the summaries keep no campaigns).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Count, DateField, F, QuerySet, Sum
+from django.db.models.functions import Trunc
+
+from marketing_op.accounts.models import Organization
+from marketing_op.core.exceptions import InvalidFilterError
+from marketing_op.measurements.filters import MeasurementFilters
+from marketing_op.measurements.models import DailyConversions, WeeklyConversions
+from marketing_op.measurements.reads.summaries import (
+    SUMMARY_NAME_FIELDS,
+    measurement_base,
+    summary_reads,
+)
+
+Key = tuple[Any, ...]
+"""(period start, or None for total, then the dimensions' values in the report's order)."""
+Sums = dict[Key, tuple[float, int]]
+"""(conversions, measurements) per key."""
+
+SUMMARY_FIELDS = {
+    "product": "product__name",
+    "campaign_type": "campaign_type",
+    "channel": "channel__name",
+}
+MEASUREMENT_FIELDS = {
+    "product": "product_name",
+    "campaign_type": "campaign_type",
+    "campaign": "campaign_name",
+    "channel": "channel_name",
+}
+
+
+def too_large(limit: int) -> InvalidFilterError:
+    return InvalidFilterError(
+        f"The report would have more than {limit:,} rows: choose fewer dimensions, a "
+        "coarser granularity or a shorter date range."
+    )
+
+
+def report_sums(
+    *,
+    organization: Organization,
+    filters: MeasurementFilters,
+    dimensions: list[str],
+    granularity: str,
+    limit: int,
+) -> Sums:
+    """Conversions and measurements per period and group of the rows that match; more
+    than ``limit`` keys is refused (400) after reading at most ``limit + 1`` per query."""
+    if "campaign" in dimensions or filters.campaigns:
+        measurements = measurement_base(organization=organization, filters=filters)
+        return _summed(
+            [(measurements, _period(granularity, "date"), Count("pk"))],
+            [MEASUREMENT_FIELDS[name] for name in dimensions],
+            limit,
+        )
+    fields = [SUMMARY_FIELDS[name] for name in dimensions]
+    if granularity in ("week", "total"):
+        summaries = summary_reads(organization=organization, filters=filters)
+        parts = [
+            (
+                part,
+                F("week")
+                if granularity == "week" and part.model is WeeklyConversions
+                else _period(granularity, "date"),
+                Sum("measurements"),
+            )
+            for part in (summaries.parts if summaries else [])
+        ]
+        return _summed(parts, fields, limit)
+    daily = DailyConversions.objects.filter(organization=organization, **_dates(filters)).filter(
+        filters.names_q(SUMMARY_NAME_FIELDS)
+    )
+    return _summed([(daily, _period(granularity, "date"), Sum("measurements"))], fields, limit)
+
+
+def _dates(filters: MeasurementFilters) -> dict[str, datetime.date]:
+    dates = {}
+    if filters.start_date:
+        dates["date__gte"] = filters.start_date
+    if filters.end_date:
+        dates["date__lte"] = filters.end_date
+    return dates
+
+
+def _period(granularity: str, field: str) -> Any:
+    """The period's first day as an SQL expression; None for total."""
+    if granularity == "total":
+        return None
+    if granularity == "day":
+        return F(field)
+    return Trunc(field, granularity, output_field=DateField())
+
+
+def _summed(parts: list[tuple[QuerySet, Any, Any]], fields: list[str], limit: int) -> Sums:
+    sums: dict[Key, tuple[float, int]] = {}
+    for rows, period, counted in parts:
+        grouped_by = [*(["report_period"] if period is not None else []), *fields]
+        if period is not None:
+            rows = rows.annotate(report_period=period)
+        if not grouped_by:  # one group: no GROUP BY at all
+            total = rows.aggregate(conversions=Sum("conversions"), measurements=counted)
+            found = [(total["conversions"], total["measurements"])] if total["measurements"] else []
+        else:
+            found = list(
+                rows.values(*grouped_by)
+                .annotate(report_conversions=Sum("conversions"), report_measurements=counted)
+                .order_by()
+                .values_list(*grouped_by, "report_conversions", "report_measurements")[: limit + 1]
+            )
+        if len(found) > limit:
+            raise too_large(limit)
+        for row in found:
+            conversions, measurements = row[-2], row[-1]
+            key: Key = tuple(row[:-2]) if period is not None else (None, *row[:-2])
+            before = sums.get(key, (0.0, 0))
+            sums[key] = (before[0] + conversions, before[1] + int(measurements))
+    if len(sums) > limit:
+        raise too_large(limit)
+    return sums

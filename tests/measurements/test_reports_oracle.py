@@ -1,0 +1,295 @@
+"""Reports equal a naive aggregation in Python of the raw rows: every dimension subset,
+every granularity, comparisons, fill, order and pages, under any filters."""
+
+import datetime
+import functools
+import random
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from marketing_op.core.pagination import PageParams
+from marketing_op.measurements.filters import MeasurementFilters
+from marketing_op.measurements.reads.reports.parameters import ReportParams
+from marketing_op.measurements.reads.reports.report import report_get, report_page
+from tests.factories import measurement
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+FIRST_DAY = D(2020, 11, 25)
+DAYS = 110
+ONE_DAY = datetime.timedelta(days=1)
+PRODUCTS = ("cola", "lemonade")
+CAMPAIGNS = (("cola", "always on", "evergreen"), ("cola", "branding", "spring"),
+             ("lemonade", "branding", "summer"))  # fmt: skip
+CHANNELS = ("tv", "radio", "facebook")
+DIMENSIONS = ("product", "campaign_type", "campaign", "channel")
+METRICS = ("conversions", "measurements", "share")
+FILTER_OF = {"product": "products", "campaign_type": "campaign_types",
+             "campaign": "campaigns", "channel": "channels"}  # fmt: skip
+
+
+@pytest.fixture
+def raw_rows(organization):
+    """About 150 measurements over 110 days (two year ends' worth of weeks and quarters)."""
+    chooser = random.Random(14)
+    rows = []
+    for offset in range(DAYS):
+        day = FIRST_DAY + datetime.timedelta(days=offset)
+        for product, campaign_type, campaign in CAMPAIGNS:
+            for channel in CHANNELS:
+                if chooser.random() < 0.15:
+                    conversions = round(chooser.uniform(0, 300), 2)
+                    measurement(organization, product=product, campaign_type=campaign_type,
+                                campaign=campaign, channel=channel, date=day,
+                                conversions=conversions)  # fmt: skip
+                    rows.append({"product": product, "campaign_type": campaign_type,
+                                 "campaign": campaign, "channel": channel, "date": day,
+                                 "conversions": conversions})  # fmt: skip
+    return rows
+
+
+def period_of(day: D, granularity: str) -> D:
+    if granularity == "day":
+        return day
+    if granularity == "week":
+        return day - datetime.timedelta(days=day.weekday())
+    if granularity == "month":
+        return D(day.year, day.month, 1)
+    if granularity == "quarter":
+        return D(day.year, [1, 1, 1, 4, 4, 4, 7, 7, 7, 10, 10, 10][day.month - 1], 1)
+    return D(day.year, 1, 1)
+
+
+def periods_between(first: D, last: D, granularity: str) -> list[D]:
+    if granularity == "total":
+        return [first]
+    days = (first + datetime.timedelta(days=n) for n in range((last - first).days + 1))
+    return sorted({period_of(day, granularity) for day in days})
+
+
+def label(start: D, granularity: str) -> str:
+    return {
+        "day": start.isoformat(),
+        "week": "{}-W{:02d}".format(*start.isocalendar()),
+        "month": start.strftime("%Y-%m"),
+        "quarter": f"{start.year}-Q{(start.month + 2) // 3}",
+        "year": str(start.year),
+    }[granularity]
+
+
+def matching(rows: list[dict], filters: MeasurementFilters) -> list[dict]:
+    return [
+        r for r in rows
+        if all(not getattr(filters, FILTER_OF[d]) or r[d] in getattr(filters, FILTER_OF[d])
+               for d in DIMENSIONS)
+        and (filters.start_date is None or r["date"] >= filters.start_date)
+        and (filters.end_date is None or r["date"] <= filters.end_date)
+    ]  # fmt: skip
+
+
+def of_every_group(filters, params):
+    return filters.model_copy(update={FILTER_OF[d]: [] for d in params.dimensions})
+
+
+def sums_of(rows, filters, params, first, last):
+    """{(period index, group): [conversions, count]} and {period index: denominator}."""
+    granularity = params.granularity
+    periods = periods_between(first, last, granularity)
+    index = {start: n for n, start in enumerate(periods)}
+
+    def position(day):
+        return 0 if granularity == "total" else index[period_of(day, granularity)]
+
+    sums: dict[Any, list] = defaultdict(lambda: [0.0, 0])
+    for r in matching(rows, filters):
+        key = (position(r["date"]), tuple(r[d] for d in params.dimensions))
+        sums[key][0] += r["conversions"]
+        sums[key][1] += 1
+    relaxed = of_every_group(filters, params)
+    denominators: dict[int, float] = defaultdict(float)
+    for r in matching(rows, relaxed):
+        denominators[position(r["date"])] += r["conversions"]
+    return periods, sums, denominators
+
+
+def metrics_of(params, found, denominators, key):
+    conversions, count = found.get(key, (0.0, 0))
+    denominator = denominators.get(key[0], 0.0)
+    every = {"conversions": conversions, "measurements": count,
+             "share": conversions / denominator if denominator else 0.0}  # fmt: skip
+    return {m: every[m] for m in params.metrics or ["conversions"]}
+
+
+def naive_report(rows, filters, params):
+    matched = matching(rows, of_every_group(filters, params))
+    first = filters.start_date or min((r["date"] for r in matched), default=None)
+    last = filters.end_date or max((r["date"] for r in matched), default=None)
+    if first is None or last is None:
+        return [], totals_of(params, {}, {}), None
+    periods, current, denominators = sums_of(rows, filters, params, first, last)
+    previous: dict = {}
+    previous_denominators: dict = {}
+    compared = bool(params.compare or params.compare_start_date)
+    if compared:
+        if params.compare == "previous_period":
+            start, end = first - (last - first) - ONE_DAY, first - ONE_DAY
+        elif params.compare == "previous_year":
+            start, end = (D(d.year - 1, d.month, min(d.day, 28 if d.month == 2 else 31))
+                          for d in (first, last))  # fmt: skip
+        else:
+            start, end = params.compare_start_date, params.compare_end_date
+        earlier = filters.model_copy(update={"start_date": start, "end_date": end})
+        _, previous, previous_denominators = sums_of(rows, earlier, params, start, end)
+        previous = {k: v for k, v in previous.items() if k[0] < len(periods)}
+        previous_denominators = {n: v for n, v in previous_denominators.items() if n < len(periods)}
+    filled = params.fill if params.fill is not None else params.granularity != "total"
+    groups = {g for _, g in [*current, *previous]}
+    if filled:
+        groups = groups if params.dimensions else {()}
+        keys = {(n, g) for n in range(len(periods)) for g in groups}
+    else:
+        keys = set(current) | set(previous)
+    report = []
+    for key in keys:
+        n, group = key
+        row: dict[str, Any] = dict(zip(params.dimensions, group, strict=True))
+        if params.granularity != "total":
+            row["period"] = label(periods[n], params.granularity)
+        row["period_start"] = periods[n]
+        now = metrics_of(params, current, denominators, key)
+        row.update(now)
+        if compared:
+            before = metrics_of(params, previous, previous_denominators, key)
+            row["previous"] = before
+            row["change"] = {m: (now[m] - before[m]) / before[m] if before[m] else None
+                             for m in now}  # fmt: skip
+        report.append(row)
+
+    def compare(a, b):
+        chosen = [*params.order_by, "period", *params.dimensions]
+        for name in chosen:
+            bare = name.removeprefix("-")
+            field = "period_start" if bare == "period" else bare
+            if a[field] != b[field]:
+                smaller = -1 if a[field] < b[field] else 1
+                return -smaller if name.startswith("-") else smaller
+        return 0
+
+    return (
+        sorted(report, key=functools.cmp_to_key(compare)),
+        totals_of(params, current, denominators),
+        totals_of(params, previous, previous_denominators) if compared else None,
+    )
+
+
+def totals_of(params, found, denominators):
+    conversions = sum(value[0] for value in found.values())
+    count = sum(value[1] for value in found.values())
+    denominator = sum(denominators.values())
+    every = {"conversions": conversions, "measurements": count,
+             "share": conversions / denominator if denominator else 0.0}  # fmt: skip
+    return {m: every[m] for m in params.metrics or ["conversions"]}
+
+
+def assert_same(found, expected):
+    assert [{k: v for k, v in r.items() if k not in (*METRICS, "previous", "change")}
+            for r in found] == [
+        {k: v for k, v in r.items() if k not in (*METRICS, "previous", "change")}
+        for r in expected
+    ]  # fmt: skip
+    for got, want in zip(found, expected, strict=True):
+        for name in METRICS:
+            if name in want:
+                assert got[name] == pytest.approx(want[name], rel=1e-9, abs=1e-9)
+        for part in ("previous", "change"):
+            assert (part in got) == (part in want)
+            if part in want:
+                assert got[part].keys() == want[part].keys()
+                for name, value in want[part].items():
+                    if value is None:
+                        assert got[part][name] is None
+                    else:
+                        assert got[part][name] == pytest.approx(value, rel=1e-9, abs=1e-9)
+
+
+days = st.integers(min_value=-10, max_value=DAYS + 10).map(
+    lambda n: FIRST_DAY + datetime.timedelta(days=n)
+)
+
+
+def names(values):
+    return st.lists(st.sampled_from(values), max_size=2, unique=True)
+
+
+@st.composite
+def questions(draw):
+    dimensions = draw(st.lists(st.sampled_from(DIMENSIONS), unique=True, max_size=4))
+    metrics = draw(st.lists(st.sampled_from(METRICS), unique=True, max_size=3))
+    compare = draw(st.sampled_from([None, None, "previous_period", "previous_year", "custom"]))
+    first, last = sorted([draw(days), draw(days)])
+    dated = compare is not None or draw(st.booleans())
+    filters = MeasurementFilters(
+        products=draw(names(PRODUCTS)),
+        campaigns=draw(st.one_of(st.just([]), names([c for _, _, c in CAMPAIGNS]))),
+        campaign_types=draw(names(("always on", "branding"))),
+        channels=draw(names(CHANNELS)),
+        start_date=first if dated else None,
+        end_date=last if dated else None,
+    )
+    extra: dict[str, Any] = {}
+    if compare == "custom":
+        shift = datetime.timedelta(days=draw(st.integers(min_value=-120, max_value=60)))
+        extra = {"compare_start_date": first + shift, "compare_end_date": last + shift}
+    elif compare:
+        extra = {"compare": compare}
+    sortable = [*dimensions, "period", *(metrics or ["conversions"])]
+    order_by = draw(st.lists(st.sampled_from(sortable), unique=True, max_size=2))
+    signs = draw(st.lists(st.booleans(), min_size=len(order_by), max_size=len(order_by)))
+    params = ReportParams(
+        dimensions=dimensions,
+        granularity=draw(st.sampled_from(["day", "week", "month", "quarter", "year", "total"])),
+        metrics=metrics,
+        fill=draw(st.sampled_from([None, True, False])),
+        order_by=[("-" if sign else "") + name for name, sign in zip(order_by, signs, strict=True)],
+        **extra,
+    )
+    return filters, params
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    question=questions(),
+    offset=st.integers(min_value=0, max_value=200),
+    page_size=st.integers(min_value=1, max_value=150),
+)
+def test_a_report_and_its_pages_equal_the_naive_aggregation(
+    organization, raw_rows, question, offset, page_size
+):
+    filters, params = question
+    expected, totals, previous_totals = naive_report(raw_rows, filters, params)
+
+    report = report_get(organization=organization, filters=filters, params=params)
+    page, _ = report_page(
+        organization=organization,
+        filters=filters,
+        params=params,
+        page=PageParams.model_construct(offset=offset, page_size=page_size),
+    )
+
+    assert_same(report.rows, expected)
+    assert_same(page.rows, expected[offset : offset + page_size + 1])
+    assert page.total == len(expected)
+    assert report.totals == pytest.approx(totals, rel=1e-9, abs=1e-9)
+    if previous_totals is None:
+        assert report.previous_totals is None
+    else:
+        assert report.previous_totals == pytest.approx(previous_totals, rel=1e-9, abs=1e-9)
