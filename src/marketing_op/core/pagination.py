@@ -112,16 +112,19 @@ def cursor_encode(values: Sequence[Any]) -> str:
 
 
 def _page_url(
-    request: HttpRequest, filters: Schema | None, page: PageParams, name: str, value: str
+    request: HttpRequest, query: Sequence[Schema], page: PageParams, name: str, value: str
 ) -> str:
-    """This list's path and its validated query (the filters that differ from their
-    defaults, ``page_size``) with ``name`` (offset or cursor) set to ``value``: relative, and
-    built from what was validated, so that it does not depend on the client's Host, scheme
-    or unknown parameters, which the cached answer must not carry to other clients."""
-    query = filters.model_dump(mode="json", exclude_defaults=True) if filters else {}
-    query["page_size"] = page.page_size
-    query[name] = value
-    return f"{request.path}?{urlencode(query, doseq=True)}"
+    """This list's path and its validated query (the parameters of ``query`` that differ
+    from their defaults, ``page_size``) with ``name`` (offset or cursor) set to ``value``:
+    relative, and built from what was validated, so that it does not depend on the client's
+    Host, scheme or unknown parameters, which a cached answer must not carry to others."""
+    values: dict[str, Any] = {}
+    for parameters in query:
+        for field, given in parameters.model_dump(mode="json", exclude_defaults=True).items():
+            values[field] = str(given).lower() if isinstance(given, bool) else given
+    values["page_size"] = page.page_size
+    values[name] = value
+    return f"{request.path}?{urlencode(values, doseq=True)}"
 
 
 def paginate(
@@ -130,10 +133,10 @@ def paginate(
     response: HttpResponse,
     page: PageParams,
     found: PageRows,
-    filters: Schema | None = None,
+    query: Sequence[Schema] = (),
 ) -> dict[str, Any]:
     """The answer of one page: its rows, ``meta``, and the ``Link`` header (next, prev),
-    whose URLs carry ``filters`` and the page size."""
+    whose URLs carry the validated parameters of ``query`` and the page size."""
     cursor = getattr(page, "cursor", None)
     offset = page.offset
     more = len(found.rows) > page.page_size
@@ -147,13 +150,13 @@ def paginate(
         meta["next_cursor"] = next_cursor
     links = []
     if more and cursor and next_cursor:
-        links.append((_page_url(request, filters, page, "cursor", next_cursor), "next"))
+        links.append((_page_url(request, query, page, "cursor", next_cursor), "next"))
     elif more:
         following = str(offset + page.page_size)
-        links.append((_page_url(request, filters, page, "offset", following), "next"))
+        links.append((_page_url(request, query, page, "offset", following), "next"))
     if offset > 0 and total > 0 and not cursor:
         previous = min(max(offset - page.page_size, 0), max(total - page.page_size, 0))
-        links.append((_page_url(request, filters, page, "offset", str(previous)), "prev"))
+        links.append((_page_url(request, query, page, "offset", str(previous)), "prev"))
     if links:
         response["Link"] = ", ".join(f'<{url}>; rel="{relation}"' for url, relation in links)
     return {"data": rows, "meta": meta}

@@ -85,7 +85,7 @@ def measurement_list(
             request=request,
             response=response,
             page=page,
-            filters=filters,
+            query=(filters,),
             found=measurement_page(organization=organization, filters=filters, page=page),
         ),
         parameters=(filters, page),
@@ -108,7 +108,7 @@ def _channel_shares(
             request=request,
             response=response,
             page=page,
-            filters=filters,
+            query=(filters,),
             found=channel_share_page(organization=organization, filters=filters, page=page),
         ),
         parameters=(filters, page),
@@ -168,7 +168,7 @@ def channel_weekly_sales_list(
             request=request,
             response=response,
             page=page,
-            filters=filters,
+            query=(filters,),
             found=channel_weekly_sales_page(organization=organization, filters=filters, page=page),
         ),
         parameters=(filters, page),
@@ -197,7 +197,9 @@ def report_list(
         found, whole = report_page(
             organization=organization, filters=filters, params=report, page=page
         )
-        paged = paginate(request=request, response=response, page=page, found=found)
+        paged = paginate(
+            request=request, response=response, page=page, found=found, query=(filters, report)
+        )
         paged["meta"]["totals"] = whole.totals
         paged["meta"]["previous_totals"] = whole.previous_totals
         return paged
