@@ -50,6 +50,12 @@ RESULTS_DIR = BENCH_DIR / "results"
 DATA_DIR = BENCH_DIR / "data"  # ignored by git: logs, build times, the granian venv
 BUILDS_FILE = DATA_DIR / "builds.json"
 SERVERS_VENV = DATA_DIR / "servers"
+GUNICORN_DIR = DATA_DIR / "gunicorn"
+"""gunicorn, installed here for ``--server gunicorn-sync`` only (not a project dependency)."""
+SERVERS = {
+    "serve": "`marketing-op serve` (granian, WSGI, one process per worker, two per core)",
+    "gunicorn-sync": "gunicorn with sync workers, two per core (the server before granian)",
+}
 COMMAND = str(Path(sys.executable).with_name("marketing-op"))
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS_ADDRESS = ("127.0.0.1", 6379)
@@ -416,8 +422,32 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def serve_command(port: int) -> list[str]:
-    return [COMMAND, "serve", "--host", "127.0.0.1", "--port", str(port)]
+def serve_command(port: int, server_kind: str = "serve") -> list[str]:
+    """The command of the server under test: ours, or gunicorn's sync workers, so that code
+    can be compared with runs made before the server changed, on the same server."""
+    if server_kind == "serve":
+        return [COMMAND, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if not (GUNICORN_DIR / "gunicorn").exists():
+        log(f"installing gunicorn into {GUNICORN_DIR.relative_to(ROOT)}")
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(GUNICORN_DIR)]
+        subprocess.run([*pip, "gunicorn"], check=True)  # noqa: S603
+    workers = str(2 * (os.cpu_count() or 1))
+    return [
+        "env",
+        f"PYTHONPATH={GUNICORN_DIR}",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        workers,
+        "--worker-class",
+        "sync",
+        "--backlog",
+        "2048",
+        "marketing_op.config.wsgi:application",
+    ]
 
 
 def drain(database: str, quiet_seconds: float = 1.0, timeout: float = 120.0) -> None:
@@ -683,7 +713,9 @@ def first_after_import(server: Server, dataset: Dataset, case: Case, token: str)
     return times
 
 
-def bench_dataset(load: Load, dataset: Dataset, password: str, answers: str) -> list[Result]:
+def bench_dataset(
+    load: Load, dataset: Dataset, password: str, answers: str, server_kind: str = "serve"
+) -> list[Result]:
     """Every case on one server. ``answers`` "computed" switches the answer cache off, so that
     every request runs its queries (the selectors' per-data-version values stay cached),
     and times each case's first request after a new data version."""
@@ -692,7 +724,8 @@ def bench_dataset(load: Load, dataset: Dataset, password: str, answers: str) -> 
     if answers == "computed":
         environment["ANSWER_CACHE_SECONDS"] = "0"
     name = f"serve-{dataset.size}-{answers}"
-    with running_server(name, serve_command(port), environment, port, dataset.database) as server:
+    command = serve_command(port, server_kind)
+    with running_server(name, command, environment, port, dataset.database) as server:
         token = bearer_token(server, password)
         cases = build_cases(server, token)
         floor_load = replace(load, duration=max(2, load.duration // 2))
@@ -875,8 +908,7 @@ def write_results(
 ) -> str:
     lines = header("Marketing OP load benchmark", about, args)
     lines += [
-        "- server: `marketing-op serve` (granian, WSGI, one process per worker, two per core), "
-        "MARKETING_OP_ENV=production",
+        f"- server: {SERVERS[args.server]}, MARKETING_OP_ENV=production",
         "- answers: `cached` is the production setting (an answer is computed once per URL and "
         "data version, then read from Redis); `computed` runs the same cases on a server with "
         "ANSWER_CACHE_SECONDS=0, so that every request runs its queries; values computed once "
@@ -985,6 +1017,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="cached (the answer cache on, as in production), computed (off), or both.",
     )
     parser.add_argument(
+        "--server",
+        default="serve",
+        choices=sorted(SERVERS),
+        help="The server under test: ours (serve), or gunicorn's sync workers (gunicorn-sync), "
+        "to compare code with runs made before the server changed.",
+    )
+    parser.add_argument(
         "--compare-servers",
         action="store_true",
         help="Only compare our serve with granian's defaults on the demo dataset.",
@@ -1029,7 +1068,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             datasets[size] = ensure_dataset(DATASETS[size], rebuild=args.rebuild, password=password)
             datasets[size]["load_average_before"] = round(os.getloadavg()[0], 2)
             for answers in args.answer_modes:
-                results += bench_dataset(load, DATASETS[size], password, answers)
+                results += bench_dataset(load, DATASETS[size], password, answers, args.server)
             text = write_results(results, datasets, about, args)  # kept if a later size fails
         print(text)
         if args.with_import:
