@@ -48,10 +48,10 @@ def health(base, timeout=2.0):
         return error.code
 
 
-def start_server(environment):
+def start_server(environment, host=("--host", "127.0.0.1")):
     port = free_port()
     process = subprocess.Popen(
-        [*COMMAND, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        [*COMMAND, "serve", *host, "--port", str(port), "--workers", "2"],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -168,6 +168,20 @@ def test_what_the_server_refuses_itself_is_a_terse_answer(server, request_bytes,
     assert head.split(b"\r\n")[0].startswith(f"HTTP/1.1 {status} ".encode())
     assert b"content-length: 0" in head.lower()
     assert body == b""
+
+
+@pytest.mark.parametrize("host", [(), ("--host", "localhost")], ids=["HOST unset", "localhost"])
+def test_serve_listens_on_localhost_by_name_as_make_run_starts_it(tmp_path, host):
+    """granian takes IP addresses only: with HOST's default, localhost, it did not start."""
+    environment = server_environment(tmp_path, f"sqlite:///{tmp_path / 'serve.sqlite3'}")
+    environment.pop("HOST", None)
+    subprocess.run([*COMMAND, "migrate", "-v", "0"], env=environment, check=True, timeout=120)
+    base, _, process = start_server(environment, host)
+    try:
+        assert process.poll() is None
+        assert health(base) == 200
+    finally:
+        stop_server(process)
 
 
 def test_serve_starts_while_the_database_is_down_and_health_says_so(tmp_path):

@@ -9,11 +9,13 @@ too large) is an empty 400 or 431 with no details of the parser.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import threading
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
@@ -29,11 +31,26 @@ HEADER_READ_TIMEOUT_MS = 10_000
 CONNECTIONS_PER_WORKER = 1000
 
 
+def bind_address(host: str) -> str:
+    """The IP address to listen on for ``host``: granian takes addresses only, and ``HOST``
+    defaults to ``localhost``. A name is resolved, IPv4 first, as browsers and curl try it."""
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise CommandError(f"Cannot listen on {host!r}: {error.strerror}.") from error
+    found.sort(key=lambda address: address[0] != socket.AF_INET)
+    return str(found[0][4][0])
+
+
 def production_server(host: str, port: int, workers: int) -> MPServer:
     """granian's server of worker processes (what ``granian.Granian`` is on a build with a GIL)."""
     return MPServer(
         "marketing_op.config.wsgi:application",
-        address=host,
+        address=bind_address(host),
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
