@@ -15,10 +15,6 @@ class InvalidFilterError(ApplicationError):
     status_code = 400
 
 
-class AuthenticationFailed(ApplicationError):
-    status_code = 401
-
-
 class PermissionDenied(ApplicationError):
     status_code = 403
 

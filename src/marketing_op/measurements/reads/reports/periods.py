@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 
-GRANULARITIES = ("day", "week", "month", "quarter", "year", "total")
 ONE_DAY = datetime.timedelta(days=1)
 
 
