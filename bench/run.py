@@ -68,6 +68,8 @@ TARGET_SIZE = "10m"  # targets are judged on this dataset only
 MEASUREMENT_P99_MS = 50.0
 STATS_P99_MS = 100.0
 STATS_MIN_RATIO = 0.5
+REPORT_P99_MS = 100.0
+CAMPAIGN_REPORT_P99_MS = 300.0
 WRK_TIMEOUT = "10s"  # slower answers count as errors
 WARM_UP_TIMEOUT = 60.0
 
@@ -590,6 +592,8 @@ HEALTH = "/api/health/"
 MEASUREMENTS = "/api/marketing/measurements/"
 SHARES = "/api/marketing/stats/channel-sales-percentages/"
 WEEKLY = "/api/marketing/stats/channel-weekly-sales/"
+REPORTS = "/api/marketing/reports/"
+REPORT_METRICS = "conversions,spend,roas"
 MEASUREMENT_TARGET = f"p99 ≤ {MEASUREMENT_P99_MS:g} ms"
 STATS_TARGET = f"p99 ≤ {STATS_P99_MS:g} ms, ≥ {STATS_MIN_RATIO:.0%} of floor"
 
@@ -639,6 +643,43 @@ def build_cases(server: Server, token: str) -> list[Case]:
     for name, query in filters.items():
         cases.append(Case(WEEKLY, name, {**query, **page}, STATS_TARGET))
     cases.append(Case(WEEKLY, "offset=1,000", {"offset": "1000", **page}, STATS_TARGET))
+    first = datetime.date.fromisoformat(dimensions["first_date"])
+    last = datetime.date.fromisoformat(dimensions["last_date"])
+    return cases + report_cases(first, last)
+
+
+REPORT_SHAPES = (
+    ("product", "day", False),
+    ("product", "month", True),
+    ("campaign_type", "week", False),
+    ("campaign_type", "quarter", True),
+    ("channel", "week", True),
+    ("channel", "year", False),
+    ("channel", "total", True),
+    ("channel", "day", True),
+    ("campaign", "month", False),
+)
+"""(dimension, granularity, compared with the year before): each dimension of the target at
+each granularity, half of them with a comparison, and campaigns per month."""
+
+
+def report_cases(first: datetime.date, last: datetime.date) -> list[Case]:
+    """Reports over the whole range of the data, as a dashboard asks for them."""
+    cases = []
+    for dimension, granularity, compared in REPORT_SHAPES:
+        query = {
+            "dimensions": dimension,
+            "granularity": granularity,
+            "metrics": REPORT_METRICS,
+            "start_date": first.isoformat(),
+            "end_date": last.isoformat(),
+            "page_size": str(PAGE_SIZE),
+        }
+        if compared:
+            query["compare"] = "previous_year"
+        limit = CAMPAIGN_REPORT_P99_MS if dimension == "campaign" else REPORT_P99_MS
+        name = f"{dimension} × {granularity}" + (", previous year" if compared else "")
+        cases.append(Case(REPORTS, name, query, f"p99 ≤ {limit:g} ms"))
     return cases
 
 
@@ -682,6 +723,9 @@ def judge(result: Result, floor: float) -> None:
         return
     if result.endpoint == MEASUREMENTS:
         result.meets_target = result.errors == 0 and (result.p99_ms or inf) <= MEASUREMENT_P99_MS
+    elif result.endpoint == REPORTS:
+        limit = CAMPAIGN_REPORT_P99_MS if "dimensions=campaign&" in result.path else REPORT_P99_MS
+        result.meets_target = result.errors == 0 and (result.p99_ms or inf) <= limit
     else:
         result.meets_target = (
             result.errors == 0
@@ -970,6 +1014,8 @@ def write_results(
             "measurements_p99_ms": MEASUREMENT_P99_MS,
             "stats_p99_ms": STATS_P99_MS,
             "stats_min_ratio": STATS_MIN_RATIO,
+            "report_p99_ms": REPORT_P99_MS,
+            "campaign_report_p99_ms": CAMPAIGN_REPORT_P99_MS,
         },
         "datasets": datasets,
         "results": [asdict(result) for result in results],
@@ -1034,6 +1080,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_false",
         help="Skip bench/import_speed.py, which runs after the load benchmark otherwise.",
     )
+    parser.add_argument(
+        "--no-export",
+        dest="with_export",
+        action="store_false",
+        help="Skip bench/export_speed.py, which runs after the load benchmark otherwise.",
+    )
     args = parser.parse_args(argv)
     args.size_list = [size.strip() for size in args.sizes.split(",") if size.strip()]
     args.answer_modes = [mode.strip() for mode in args.answers.split(",") if mode.strip()]
@@ -1073,6 +1125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text)
         if args.with_import:
             subprocess.run([sys.executable, "-m", "bench.import_speed"], cwd=ROOT, check=True)
+        if args.with_export:
+            export = [sys.executable, "-m", "bench.export_speed", args.server]
+            subprocess.run(export, cwd=ROOT, check=True)  # noqa: S603 - our own module
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
