@@ -678,7 +678,7 @@ def report_cases(first: datetime.date, last: datetime.date) -> list[Case]:
         if compared:
             query["compare"] = "previous_year"
         limit = CAMPAIGN_REPORT_P99_MS if dimension == "campaign" else REPORT_P99_MS
-        name = f"{dimension} × {granularity}" + (", previous year" if compared else "")
+        name = f"{dimension} by {granularity}" + (", previous year" if compared else "")
         cases.append(Case(REPORTS, name, query, f"p99 ≤ {limit:g} ms"))
     return cases
 
