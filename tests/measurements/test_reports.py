@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from marketing_op.measurements.reads.reports import report
 from tests.factories import measurement
 
 pytestmark = [pytest.mark.api, pytest.mark.django_db]
@@ -253,6 +254,26 @@ def test_pages_have_links_and_the_whole_results_totals(api_client, auth, sales):
     assert len(first.json()["data"]) == 2
     assert len(second.json()["data"]) == 1
     assert set(links(second)) == {"prev"}
+
+
+def test_pages_of_a_long_report_read_from_the_shared_cache_equal_the_whole_report(
+    api_client, auth, sales, settings, monkeypatch
+):
+    """A long report is kept in chunks of rows (here 2) and no worker keeps it: pages that
+    start and end anywhere in the chunks, asked again once it is stored, equal its slices."""
+    settings.ANSWER_CACHE_SECONDS = 0
+    monkeypatch.setattr(report, "REPORT_CHUNK_ROWS", 2)
+    monkeypatch.setattr(report, "WORKER_REPORT_ROWS", 0)
+    query = "dimensions=channel&granularity=month&start_date=2021-01-01&end_date=2021-03-31"
+    whole = get(api_client, auth, f"{query}&page_size=100").json()
+
+    assert whole["meta"]["total"] == 6
+    for offset in range(8):
+        for page_size in (1, 2, 3, 5):
+            body = get(api_client, auth, f"{query}&offset={offset}&page_size={page_size}").json()
+            assert body["data"] == whole["data"][offset : offset + page_size]
+            assert body["meta"]["totals"] == whole["meta"]["totals"]
+            assert body["meta"]["total"] == 6
 
 
 def test_etag_gives_304(api_client, auth, sales):

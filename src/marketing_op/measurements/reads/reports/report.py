@@ -7,7 +7,8 @@ most ``MAX_REPORT_ROWS`` rows: periods of the comparison range are matched to th
 range by position, a row's share divides by its period's conversions under every filter
 except those on the report's dimensions, and rows are sorted by the chosen keys, then by
 period and dimensions, so that pages are stable. The whole report is computed once per data
-version and set of parameters; a page is a slice of it.
+version and set of parameters, kept in the shared cache in chunks of rows; a page is a slice
+of the chunks it spans.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ MAX_REPORT_ROWS = 100_000
 """The most rows a report may have (groups times periods); a larger one is refused (400)."""
 WORKER_REPORT_ROWS = 2_000
 """The longest report that a worker keeps a copy of (see ``core.caching.worker_copy``)."""
+REPORT_CHUNK_ROWS = 1_000
+"""Rows per shared-cache entry of a report: a page reads the entries it spans, so that a
+page of a long report costs what a page of a short one does."""
 
 
 @dataclass(frozen=True)
@@ -54,20 +58,18 @@ class _Range:
 def report_get(
     *, organization: Organization, filters: MeasurementFilters, params: ReportParams
 ) -> Report:
-    """The whole report, once per data version and set of parameters: kept in the shared
-    cache, and by the worker too when it is short (``WORKER_REPORT_ROWS``), so that many
-    long reports cannot fill a worker's memory."""
-    detail = f"{filters.model_dump_json()}|{params.model_dump_json()}"
-    key = data_cache_key(organization, "report", detail)
+    """The whole report (an export's rows), once per data version and set of parameters."""
+    key = _report_key(organization, filters, params)
     report = worker_copy(key)
-    if report is None:
-        report = cache.get(key)
-        if report is None:
-            report = _report(organization, filters, params)
-            cache.set(key, report, TOTALS_CACHE_SECONDS)
-        if len(report.rows) <= WORKER_REPORT_ROWS:
-            keep_worker_copy(key, report)
-    return cast(Report, report)
+    if report is not None:
+        return cast(Report, report)
+    head = cache.get(key)
+    if isinstance(head, _Head):
+        chunks = _chunks(key, range(_chunk_count(head.total)))
+        if chunks is not None:
+            rows = [row for chunk in chunks for row in chunk]
+            return Report(rows, head.totals, head.previous_totals)
+    return _computed(key, organization, filters, params)
 
 
 def report_page(
@@ -77,10 +79,79 @@ def report_page(
     params: ReportParams,
     page: PageParams,
 ) -> tuple[PageRows, Report]:
-    """One page of the report, and the report (for its totals)."""
-    report = report_get(organization=organization, filters=filters, params=params)
+    """One page of the report, and the report's totals (as a ``Report`` whose rows are the
+    page's): from the worker's copy of a short report, else from the shared cache's head
+    and the chunks that the page spans, else computed."""
+    key = _report_key(organization, filters, params)
+    report = worker_copy(key)
+    if report is None:
+        head = cache.get(key)
+        if isinstance(head, _Head):
+            end = min(page.offset + page.wanted, head.total)
+            if end <= page.offset:
+                return PageRows([], head.total), Report([], head.totals, head.previous_totals)
+            first = page.offset // REPORT_CHUNK_ROWS
+            chunks = _chunks(key, range(first, (end - 1) // REPORT_CHUNK_ROWS + 1))
+            if chunks is not None:
+                rows = [row for chunk in chunks for row in chunk]
+                start = page.offset - first * REPORT_CHUNK_ROWS
+                found = rows[start : start + end - page.offset]
+                return PageRows(found, head.total), Report(found, head.totals, head.previous_totals)
+        report = _computed(key, organization, filters, params)
+    report = cast(Report, report)
     rows = report.rows[page.offset : page.offset + page.wanted]
     return PageRows(rows, len(report.rows)), report
+
+
+@dataclass(frozen=True)
+class _Head:
+    """What the shared cache keeps of a report beside its chunks of rows."""
+
+    total: int
+    totals: dict[str, Any]
+    previous_totals: dict[str, Any] | None
+
+
+def _report_key(
+    organization: Organization, filters: MeasurementFilters, params: ReportParams
+) -> str:
+    detail = f"{filters.model_dump_json()}|{params.model_dump_json()}"
+    return data_cache_key(organization, "report", detail)
+
+
+def _chunk_count(rows: int) -> int:
+    return -(-rows // REPORT_CHUNK_ROWS)
+
+
+def _chunks(key: str, numbers: range) -> list[list[dict[str, Any]]] | None:
+    """The chunks of a stored report, or None when the cache has lost any of them."""
+    keys = [f"{key}:{number}" for number in numbers]
+    found = cache.get_many(keys)
+    if len(found) != len(keys):
+        return None
+    return [found[name] for name in keys]
+
+
+def _computed(
+    key: str, organization: Organization, filters: MeasurementFilters, params: ReportParams
+) -> Report:
+    """The report computed, stored in the shared cache in chunks (rows first, then the head
+    that says they are there) and kept by the worker when it is short."""
+    report = _report(organization, filters, params)
+    cache.set_many(
+        {
+            f"{key}:{number}": report.rows[
+                number * REPORT_CHUNK_ROWS : (number + 1) * REPORT_CHUNK_ROWS
+            ]
+            for number in range(_chunk_count(len(report.rows)))
+        },
+        TOTALS_CACHE_SECONDS,
+    )
+    head = _Head(len(report.rows), report.totals, report.previous_totals)
+    cache.set(key, head, TOTALS_CACHE_SECONDS)
+    if len(report.rows) <= WORKER_REPORT_ROWS:
+        keep_worker_copy(key, report)
+    return report
 
 
 def _report(
