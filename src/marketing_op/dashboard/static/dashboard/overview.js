@@ -253,18 +253,18 @@
       const next = shown.measurements && shown.measurements.meta.next_cursor;
       if (next) {
         measurementCursors.push(next);
-        loadMeasurements();
+        loadMeasurements().catch(shownWhereItHappened);
       }
     });
     $("#previous-page").addEventListener("click", () => {
       if (measurementCursors.length > 1) {
         measurementCursors.pop();
-        loadMeasurements();
+        loadMeasurements().catch(shownWhereItHappened);
       }
     });
     $("#first-page").addEventListener("click", () => {
       measurementCursors = [null];
-      loadMeasurements();
+      loadMeasurements().catch(shownWhereItHappened);
     });
     window.addEventListener("popstate", () => {
       state = stateFromUrl();
@@ -274,6 +274,9 @@
   }
 
   // --- loading ------------------------------------------------------------------------------
+
+  /** For errors that the part has already shown in words (see loadMeasurements). */
+  function shownWhereItHappened() {}
 
   function showStatus(message, isError) {
     const status = $("#status");
