@@ -355,9 +355,9 @@
     for (const section of document.querySelectorAll("[aria-busy]")) {
       section.removeAttribute("aria-busy");
     }
-    const failed = outcomes.find((outcome) => outcome.status === "rejected");
-    if (failed) {
-      showStatus(`Some figures could not be loaded: ${failed.reason.message}`, true);
+    const refused = outcomes.find((outcome) => outcome.status === "rejected");
+    if (refused) {
+      showStatus(`Some figures could not be loaded: ${refused.reason.message}`, true);
       document.body.dataset.state = "error";
       return;
     }
