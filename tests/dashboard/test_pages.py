@@ -171,7 +171,9 @@ def test_api_answers_keep_their_own_policy(signed_in):
     assert response["Referrer-Policy"] == "no-referrer"
 
 
-def test_the_api_answers_the_session_with_the_users_own_data(signed_in, organization, other_organization):
+def test_the_api_answers_the_session_with_the_users_own_data(
+    signed_in, organization, other_organization
+):
     measurement(organization, channel="tv", conversions=120.0)
     measurement(other_organization, channel="radio", conversions=999.0)
 
@@ -198,7 +200,10 @@ def test_a_forged_session_cookie_is_a_401_never_an_error(client, cookie):
     assert client.get("/").status_code == 302
 
 
-CSV = "product,campaign_type,campaign,channel,date,conversions\nsoda,performance,spring,tv,2024-03-04,12.5\n"
+CSV = (
+    "product,campaign_type,campaign,channel,date,conversions\n"
+    "soda,performance,spring,tv,2024-03-04,12.5\n"
+)
 
 
 def _upload(client: Client, **headers):

@@ -215,7 +215,7 @@ STATIC_URL = "static/"
 # `collectstatic` (which `make run` runs) writes the files with hashed names here; before it
 # has run, WhiteNoise serves them unhashed from the packages (WHITENOISE_USE_FINDERS).
 STATIC_ROOT = os.environ.get("STATIC_ROOT") or str(VAR_DIR / "static")
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "marketing_op.dashboard.static_storage.HashedStaticFiles"},

@@ -97,6 +97,6 @@ class SecurityHeaders:
 
 def _is_page(request: HttpRequest, response: HttpResponse) -> bool:
     """An HTML page of the dashboard (the API's own pages set their policy themselves)."""
-    return not request.path.startswith("/api/") and response.get(
-        "Content-Type", ""
-    ).startswith("text/html")
+    return not request.path.startswith("/api/") and response.get("Content-Type", "").startswith(
+        "text/html"
+    )

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET
 
 from marketing_op.measurements.reads.reports.parameters import METRICS
 
-
 PICKERS = (
     ("products", "Products"),
     ("campaign_types", "Campaign types"),
