@@ -60,9 +60,13 @@
     shown.rejected = answer;
     const heading = document.createElement("h3");
     heading.className = "message error";
-    heading.textContent = `Rejected: nothing was imported. ${answer.detail}`;
+    heading.textContent = "Rejected: nothing was imported.";
     const parts = [heading];
-    if (Array.isArray(answer.errors) && answer.errors.length) {
+    if (!Array.isArray(answer.errors) || !answer.errors.length) {
+      const detail = document.createElement("p");
+      detail.textContent = answer.detail;
+      parts.push(detail);
+    } else {
       const table = document.createElement("table");
       table.id = "rejected-rows";
       const caption = document.createElement("caption");
@@ -189,6 +193,7 @@
     zone.classList.remove("dragging");
     const file = event.dataTransfer && event.dataTransfer.files[0];
     if (file) {
+      $("#upload-file").value = "";
       choose(file);
     }
   });
