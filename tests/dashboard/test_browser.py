@@ -398,6 +398,23 @@ def test_the_state_lives_in_the_url_and_back_restores_it(overview: Any) -> None:
     )
 
 
+def test_the_filters_answer_the_keyboard(overview: Any) -> None:
+    page = overview
+    picker = page.locator('.picker[data-filter="channels"]')
+    first_channel = api(page, "/api/marketing/dimensions/")["data"]["channels"][0]
+
+    picker.locator("summary").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the picker's "All" button
+    page.keyboard.press("Tab")  # its first channel
+    after(page, lambda: page.keyboard.press("Space"))
+    page.keyboard.press("Escape")
+
+    assert shown(page)["state"]["channels"] == [first_channel]
+    assert picker.get_attribute("open") is None
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+
+
 def test_the_campaign_table_sorts_by_any_column(overview: Any) -> None:
     page = overview
     header = page.locator('#campaigns-table th[data-sort="conversions"]')

@@ -266,6 +266,21 @@
       measurementCursors = [null];
       loadMeasurements().catch(shownWhereItHappened);
     });
+    // A picker closes with Escape (focus back on its summary) or a click elsewhere.
+    document.addEventListener("keydown", (event) => {
+      const open = event.key === "Escape" && document.querySelector(".picker[open]");
+      if (open) {
+        open.open = false;
+        open.querySelector("summary").focus();
+      }
+    });
+    document.addEventListener("click", (event) => {
+      for (const picker of document.querySelectorAll(".picker[open]")) {
+        if (!picker.contains(event.target)) {
+          picker.open = false;
+        }
+      }
+    });
     window.addEventListener("popstate", () => {
       state = stateFromUrl();
       showControls();
