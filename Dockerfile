@@ -60,6 +60,12 @@ RUN groupadd --system --gid 10001 app \
 COPY --from=build /opt/venv /opt/venv
 COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/docker-entrypoint
 
+# The dashboard's static files with hashed names (served by WhiteNoise, cached for a year);
+# the key only lets the settings load for this step and is not kept.
+ENV STATIC_ROOT=/opt/static
+RUN SECRET_KEY=collectstatic-only-not-a-secret ALLOWED_HOSTS=localhost \
+    marketing-op collectstatic --no-input -v 0
+
 WORKDIR /app
 USER 10001:10001
 

@@ -6,13 +6,14 @@ STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
 .PHONY: help install run serve test test-postgres test-sqlite fuzz lint format docs bench lock \
-        docker-build docker-up docker-down clean
+        vendor chromium docker-build docker-up docker-down clean
 
 help:
 	@echo "make run      start the service with demo data on http://localhost:8000"
 	@echo "make test     the whole suite on PostgreSQL, and the API tests on SQLite"
 	@echo "make fuzz     only the hostile requests: schemathesis, hostile shapes, the real server"
 	@echo "make lint     ruff, mypy, hadolint, lock check"
+	@echo "make vendor   refresh the dashboard's chart library from the npm registry (needs npm)"
 	@echo "make docs     check docs/openapi.yaml: valid OpenAPI 3.1, in step with the code, served"
 	@echo "make bench    load benchmarks (PostgreSQL, wrk); results in bench/results/"
 	@echo "              e.g. make bench BENCH_ARGS='--sizes demo,1m --duration 5'"
@@ -34,10 +35,11 @@ install: $(STAMP)
 
 run: $(RUNTIME_STAMP)
 	$(BIN)/marketing-op migrate --no-input -v 0
+	$(BIN)/marketing-op collectstatic --no-input --clear -v 0
 	$(BIN)/marketing-op load-demo --if-empty
 	$(BIN)/marketing-op serve
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python scripts/test_database.py -- $(MAKE) --no-print-directory test-postgres test-sqlite
 
 test-postgres: $(STAMP)
@@ -86,3 +88,25 @@ docker-down:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The dashboard's chart library, vendored with its licence and checksums (a test checks them).
+CHARTJS_VERSION := 4.6.1
+CHARTJS_DIR := src/marketing_op/dashboard/static/dashboard/vendor/chartjs
+vendor:
+	rm -rf var/vendor && mkdir -p var/vendor
+	cd var/vendor && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null \
+		&& tar xzf chart.js-$(CHARTJS_VERSION).tgz
+	cp var/vendor/package/dist/chart.umd.min.js var/vendor/package/LICENSE.md $(CHARTJS_DIR)/
+	echo "chart.js $(CHARTJS_VERSION)" > $(CHARTJS_DIR)/VERSION
+	cd $(CHARTJS_DIR) && sha256sum chart.umd.min.js LICENSE.md > SHA256SUMS
+	rm -rf var/vendor
+
+# Debian's Chromium for the browser tests (Playwright's own download cannot work here).
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+		echo "Chromium is missing at $(CHROMIUM): installing Debian's chromium package for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+		|| { echo "Could not install chromium with apt-get: install it (apt-get install chromium) or set CHROMIUM=/path/to/chromium; the browser tests fail without it."; exit 1; }; \
+	}

@@ -1,4 +1,5 @@
-"""The two ways in: HTTP Basic for the token exchange, bearer tokens for everything else.
+"""The ways in: HTTP Basic for the token exchange, bearer tokens for everything else, and the
+dashboard's signed-in session (Django's session cookie) beside bearer tokens.
 
 Authentication only says who is asking; how often they may ask is ``throttling``'s job
 (django-ninja runs its throttles after these classes), and answers are cached by the
@@ -6,14 +7,18 @@ endpoints (``core.caching.cached_answer``)."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
-from ninja.security import HttpBasicAuth, HttpBearer
+from ninja.security import APIKeyCookie, HttpBasicAuth, HttpBearer
+from ninja.utils import check_csrf
 
-from marketing_op.accounts.models import AccessToken
+from marketing_op.accounts.models import AccessToken, User
 from marketing_op.accounts.selectors import access_token_get_active
 from marketing_op.accounts.services import token_mark_used
 from marketing_op.accounts.throttling import (
@@ -71,3 +76,50 @@ class BearerToken(HttpBearer):
 
 bearer_token = BearerToken()
 write_token = BearerToken(scope=AccessToken.WRITE)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class SignedInSession:
+    """``request.auth`` of a request made with the dashboard's session: its user, and the key
+    that rate limits count it by (as a token's requests are counted by token). A session
+    may read and import, as any user may ask for a token with the write scope."""
+
+    user: User
+    pk: str
+    scope_set: frozenset[str] = frozenset({AccessToken.READ, AccessToken.WRITE})
+
+    @property
+    def user_id(self) -> int:
+        return self.user.pk
+
+
+class SessionCookie(APIKeyCookie):
+    """The session that the dashboard's sign-in page opened (cookie ``sessionid``). Writes
+    need the CSRF token as well (header ``X-CSRFToken``); a request without the cookie goes
+    on to the next way in, so that the API still answers 401 as before."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def __init__(self) -> None:
+        super().__init__(csrf=False)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> SignedInSession | None:
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if not key or user is None or session is None or not user.is_authenticated:
+            return None
+        if not user.is_active or getattr(user, "organization_id", None) is None:
+            return None
+        if request.method not in SAFE_METHODS and check_csrf(request) is not None:
+            raise PermissionDenied(
+                "The CSRF token is missing or wrong: send the csrftoken cookie's value in the "
+                "X-CSRFToken header."
+            )
+        digest = hashlib.sha256(str(session.session_key).encode()).hexdigest()
+        return SignedInSession(user=user, pk=f"session:{digest[:32]}")
+
+
+session_cookie = SessionCookie()

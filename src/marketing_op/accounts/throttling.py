@@ -203,7 +203,7 @@ MAX_RATE_BATCH = 10
 """At most this many of a token's requests are counted at once (see ``DataRateLimit``)."""
 MAX_ALLOWANCES = 10_000
 """Tokens whose batches a worker keeps; past that it forgets them all and counts again."""
-_allowances: dict[int, tuple[int, float]] = {}
+_allowances: dict[int | str, tuple[int, float]] = {}
 _allowances_lock = threading.Lock()
 
 
@@ -215,8 +215,8 @@ def rate_batch(limit: int) -> int:
 
 class DataRateLimit(_Throttle):
     """``RATE_LIMIT_PER_MINUTE`` requests per token and ``USER_RATE_LIMIT_PER_MINUTE`` per
-    user over all their tokens (``request.auth`` is the token), so that a fresh token gives
-    no fresh budget.
+    user over all their tokens (``request.auth`` is the token, or the dashboard's session,
+    counted like a token), so that a fresh token gives no fresh budget.
 
     A worker counts a token's requests a batch at a time (``rate_batch``), on the token's
     and the user's counters at once, and lets that many through before it counts again, so

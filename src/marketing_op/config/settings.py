@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -88,12 +89,14 @@ if PRODUCTION and not ALLOWED_HOSTS:
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "django.contrib.sessions",
     "django.contrib.staticfiles",
     "corsheaders",
     "ninja",
     "marketing_op.core",
     "marketing_op.accounts",
     "marketing_op.measurements",
+    "marketing_op.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -102,8 +105,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -207,8 +212,26 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
+# `collectstatic` (which `make run` runs) writes the files with hashed names here; before it
+# has run, WhiteNoise serves them unhashed from the packages (WHITENOISE_USE_FINDERS).
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or str(VAR_DIR / "static")
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "marketing_op.dashboard.static_storage.HashedStaticFiles"},
+}
 WHITENOISE_USE_FINDERS = True
+
+# The dashboard's sign-in: a server-side session in a cookie that scripts cannot read
+# (HttpOnly), sent on same-site navigation only (Lax), over HTTPS only in production.
+SESSION_ENGINE = "marketing_op.dashboard.sessions"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = _env_int("SESSION_COOKIE_AGE", 10 * 60 * 60)
+CSRF_COOKIE_SAMESITE = "Lax"
+LOGIN_URL = "dashboard:sign-in"
+LOGIN_REDIRECT_URL = "dashboard:overview"
+LOGOUT_REDIRECT_URL = "dashboard:sign-in"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"

@@ -1,10 +1,11 @@
-"""The URLs: the API under /api/, and JSON answers for the errors that Django answers itself
-(a disallowed ``Host``, a request it finds suspicious, an error outside the API)."""
+"""The URLs: the API under /api/, the dashboard's pages at / (``dashboard.urls``), and JSON
+answers for the errors that Django answers itself (a disallowed ``Host``, a request it finds
+suspicious, an error outside the API)."""
 
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import path
+from django.urls import include, path
 
 from marketing_op.config.api import api
 from marketing_op.core.reference import api_reference, openapi_yaml
@@ -13,6 +14,7 @@ urlpatterns = [
     path("api/reference/", api_reference, name="api-reference"),
     path("api/openapi.yaml", openapi_yaml, name="openapi-yaml"),
     path("api/", api.urls),
+    path("", include("marketing_op.dashboard.urls")),
 ]
 
 

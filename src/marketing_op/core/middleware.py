@@ -20,6 +20,15 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+PAGE_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+"""The dashboard's pages (HTML outside /api/): the service's own scripts, styles and
+requests only; no inline script or style attribute, no other origin."""
+PAGE_REFERRER_POLICY = "same-origin"
+"""Pages send their origin to the service itself: with ``no-referrer`` a browser sends
+``Origin: null`` on a form or a fetch that posts, which the CSRF check must refuse."""
 
 
 class RequestSizeLimit:
@@ -56,7 +65,8 @@ PLAIN_ERRORS = {404: "Not found.", 405: "Method not allowed."}
 
 
 class SecurityHeaders:
-    """The security headers on every answer, a strict Content-Security-Policy on API answers,
+    """The security headers on every answer, a strict Content-Security-Policy on API answers
+    and a page policy on the dashboard's pages,
     no caching of credentials, and JSON bodies for the errors that Django answers itself
     (unknown path, wrong method). First in ``MIDDLEWARE``, so that it sees every answer."""
 
@@ -73,6 +83,9 @@ class SecurityHeaders:
             for header in ("Allow", "Vary", *SECURITY_HEADERS):
                 if plain.has_header(header):
                     response[header] = plain[header]
+        if _is_page(request, response):
+            response["Content-Security-Policy"] = PAGE_CONTENT_SECURITY_POLICY
+            response["Referrer-Policy"] = PAGE_REFERRER_POLICY
         for header, value in SECURITY_HEADERS.items():
             response.setdefault(header, value)
         if not request.path.startswith(DOCS_PREFIX):
@@ -80,3 +93,10 @@ class SecurityHeaders:
         if "token" in request.path:
             response["Cache-Control"] = "no-store"
         return response
+
+
+def _is_page(request: HttpRequest, response: HttpResponse) -> bool:
+    """An HTML page of the dashboard (the API's own pages set their policy themselves)."""
+    return not request.path.startswith("/api/") and response.get("Content-Type", "").startswith(
+        "text/html"
+    )

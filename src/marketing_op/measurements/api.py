@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Status
 
-from marketing_op.accounts.auth import bearer_token, write_token
+from marketing_op.accounts.auth import bearer_token, session_cookie, write_token
 from marketing_op.accounts.models import Organization
 from marketing_op.accounts.throttling import data_rate_limit
 from marketing_op.core.caching import cached_answer, not_modified
@@ -46,7 +46,9 @@ from marketing_op.measurements.schemas import (
     ReportPage,
 )
 
-router = Router(tags=["measurements"], auth=bearer_token, throttle=data_rate_limit)
+router = Router(
+    tags=["measurements"], auth=[bearer_token, session_cookie], throttle=data_rate_limit
+)
 
 LIST_ERRORS = {304: None, 400: Message, 401: Message, 422: ValidationMessage, 429: Message}
 
@@ -280,7 +282,7 @@ def _upload_file_name(request: HttpRequest) -> str:
 
 @router.post(
     "/measurements/",
-    auth=write_token,
+    auth=[write_token, session_cookie],
     response={
         200: ImportSummaryResponse,
         401: Message,

@@ -1,0 +1,73 @@
+"""Sign-in and sign-out of the dashboard: Django's authentication form and views, with the
+lock-outs of the token exchange (``accounts.throttling``): after too many failed attempts
+for a username or from an address, every attempt is refused until the window passes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView, LogoutView
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+
+from marketing_op.accounts.auth import MAX_CREDENTIAL_LENGTH
+from marketing_op.accounts.throttling import (
+    client_address,
+    login_attempt_check,
+    login_failure_record,
+)
+from marketing_op.core.exceptions import TooManyRequests
+
+
+class SignInForm(AuthenticationForm):
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=MAX_CREDENTIAL_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    refusal: TooManyRequests | None = None
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.cleaned_data.get("username") or "")
+        address = client_address(self.request) if self.request else "unknown"
+        try:
+            login_attempt_check(username=username, address=address)
+        except TooManyRequests as refusal:
+            self.refusal = refusal
+            minutes = max(1, round(refusal.retry_after / 60))
+            raise ValidationError(
+                f"Too many failed sign-in attempts. Try again in {minutes} minute"
+                f"{'s' if minutes != 1 else ''}.",
+                code="throttled",
+            ) from refusal
+        try:
+            return super().clean()
+        except ValidationError:
+            if username:
+                login_failure_record(username=username, address=address)
+            raise
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if getattr(user, "organization_id", None) is None:
+            raise self.get_invalid_login_error()
+
+
+class SignIn(LoginView):
+    template_name = "dashboard/sign_in.html"
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.refusal is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(form.refusal.retry_after)
+        return response
+
+
+class SignOut(LogoutView):
+    """POST only (with the CSRF token), as Django's own view: a link cannot sign anyone out."""
