@@ -1089,6 +1089,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_false",
         help="Skip bench/export_speed.py, which runs after the load benchmark otherwise.",
     )
+    parser.add_argument(
+        "--no-dashboard",
+        dest="with_dashboard",
+        action="store_false",
+        help="Skip bench/dashboard_speed.py (the overview in Chromium), which runs last.",
+    )
     args = parser.parse_args(argv)
     args.size_list = [size.strip() for size in args.sizes.split(",") if size.strip()]
     args.answer_modes = [mode.strip() for mode in args.answers.split(",") if mode.strip()]
@@ -1131,6 +1137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.with_export:
             export = [sys.executable, "-m", "bench.export_speed", args.server]
             subprocess.run(export, cwd=ROOT, check=True)  # noqa: S603 - our own module
+        if args.with_dashboard:
+            subprocess.run([sys.executable, "-m", "bench.dashboard_speed"], cwd=ROOT, check=True)
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
