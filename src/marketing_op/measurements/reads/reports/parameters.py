@@ -22,7 +22,7 @@ from marketing_op.measurements.filters import (
 )
 
 DIMENSIONS = ("product", "campaign_type", "campaign", "channel")
-METRICS = ("conversions", "measurements", "share")
+METRICS = ("conversions", "measurements", "share", "spend", "roas", "cpa")
 DIMENSION_FILTERS = {
     "product": "products",
     "campaign_type": "campaign_types",
@@ -73,7 +73,7 @@ class ReportParams(Schema):
     metrics: Annotated[Names, AfterValidator(_known(METRICS, "metric"))] = Field(
         default_factory=list,
         max_length=MAX_NAMES,
-        description="conversions, measurements, share (default conversions).",
+        description="conversions, measurements, share, spend, roas, cpa (default conversions).",
     )
     compare: Literal["previous_period", "previous_year"] | None = Field(
         None, description="Compare with the days just before the range, or a year earlier."

@@ -1,11 +1,12 @@
-"""The sums of a report in SQL: conversions and measurements per period and group, by one
-GROUP BY on the period (computed by the database, through Django's ``Trunc``) and the
+"""The sums of a report in SQL: conversions, measurements and spend per period and group, by
+one GROUP BY on the period (computed by the database, through Django's ``Trunc``) and the
 dimensions.
 
 Products, campaign types and channels are read from the summaries: for weeks and totals,
 whole weeks from the weekly summary and the days of cut weeks from the daily one (see
 ``summaries.summary_reads``); for other periods, from the daily summary. A campaign
-dimension or filter reads the measurements (the summaries keep no campaigns).
+dimension or filter reads the measurements (the summaries keep no campaigns). Spend is SQL's
+``SUM``: the sum of the known spend, None where no row summed has a known spend.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from marketing_op.measurements.reads.summaries import (
 
 Key = tuple[Any, ...]
 """(period start, or None for total, then the dimensions' values in the report's order)."""
-Sums = dict[Key, tuple[float, int]]
-"""(conversions, measurements) per key."""
+Sums = dict[Key, tuple[float, int, float | None]]
+"""(conversions, measurements, spend) per key; spend None where none is known."""
 
 SUMMARY_FIELDS = {
     "product": "product__name",
@@ -59,7 +60,7 @@ def report_sums(
     granularity: str,
     limit: int,
 ) -> Sums:
-    """Conversions and measurements per period and group of the rows that match; more
+    """Conversions, measurements and spend per period and group of the rows that match; more
     than ``limit`` keys is refused (400) after reading at most ``limit + 1`` per query."""
     if "campaign" in dimensions or filters.campaigns:
         measurements = measurement_base(organization=organization, filters=filters)
@@ -107,28 +108,56 @@ def _period(granularity: str, field: str) -> Any:
 
 
 def _summed(parts: list[tuple[QuerySet, Any, Any]], fields: list[str], limit: int) -> Sums:
-    sums: dict[Key, tuple[float, int]] = {}
+    sums: Sums = {}
     for rows, period, counted in parts:
         grouped_by = [*(["report_period"] if period is not None else []), *fields]
         if period is not None:
             rows = rows.annotate(report_period=period)
         if not grouped_by:  # one group: no GROUP BY at all
-            total = rows.aggregate(conversions=Sum("conversions"), measurements=counted)
-            found = [(total["conversions"], total["measurements"])] if total["measurements"] else []
+            total = rows.aggregate(
+                conversions=Sum("conversions"), measurements=counted, spend=Sum("spend")
+            )
+            found = (
+                [(total["conversions"], total["measurements"], total["spend"])]
+                if total["measurements"]
+                else []
+            )
         else:
             found = list(
                 rows.values(*grouped_by)
-                .annotate(report_conversions=Sum("conversions"), report_measurements=counted)
+                .annotate(
+                    report_conversions=Sum("conversions"),
+                    report_measurements=counted,
+                    report_spend=Sum("spend"),
+                )
                 .order_by()
-                .values_list(*grouped_by, "report_conversions", "report_measurements")[: limit + 1]
+                .values_list(
+                    *grouped_by, "report_conversions", "report_measurements", "report_spend"
+                )[: limit + 1]
             )
         if len(found) > limit:
             raise too_large(limit)
         for row in found:
-            conversions, measurements = row[-2], row[-1]
-            key: Key = tuple(row[:-2]) if period is not None else (None, *row[:-2])
-            before = sums.get(key, (0.0, 0))
-            sums[key] = (before[0] + conversions, before[1] + int(measurements))
+            conversions, measurements, spend = row[-3], row[-2], row[-1]
+            key: Key = tuple(row[:-3]) if period is not None else (None, *row[:-3])
+            before = sums.get(key)
+            if before is None:
+                sums[key] = (float(conversions), int(measurements), spend)
+            else:
+                sums[key] = (
+                    before[0] + conversions,
+                    before[1] + int(measurements),
+                    known_sum(before[2], spend),
+                )
     if len(sums) > limit:
         raise too_large(limit)
     return sums
+
+
+def known_sum(first: float | None, second: float | None) -> float | None:
+    """The sum of two spends as SQL's ``SUM`` adds them: None only when both are unknown."""
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return first + second
