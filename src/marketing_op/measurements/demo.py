@@ -5,8 +5,8 @@ contract's channels, one row per campaign, channel and day from 2020-01-01 to 20
 with weekly and yearly seasonality and channel-specific scale. Every row has a spend: the
 media plan's daily budget of the channel (which follows the campaign's flight, not the
 day's luck), so each channel has its own return on spend (``CHANNEL_ROAS``: search cheap,
-TV and print costly), and stronger campaigns return a little more per euro. ``rows`` and ``seed`` make the same data every time; more rows add
-more campaigns.
+TV and print costly), and stronger campaigns return a little more per euro. ``rows`` and
+``seed`` make the same data every time; more rows add more campaigns.
 """
 
 from __future__ import annotations

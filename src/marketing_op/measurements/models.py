@@ -135,8 +135,7 @@ class Measurement(models.Model):
                 name="measurement_conversions_finite_non_negative",
             ),
             models.CheckConstraint(
-                condition=Q(spend__isnull=True)
-                | (Q(spend__gte=0) & Q(spend__lte=MAX_SPEND)),
+                condition=Q(spend__isnull=True) | (Q(spend__gte=0) & Q(spend__lte=MAX_SPEND)),
                 name="measurement_spend_finite_non_negative",
             ),
         ]

@@ -3,7 +3,8 @@
 A summary is recomputed from its rows, never adjusted by differences, so it always equals
 the aggregation of its measurements (its spend is SQL's ``SUM`` of theirs: the sum of the
 known spend, null when none is known, which the weekly sum of the daily sums keeps); the
-cost grows with the measurements of the touched days and weeks, not with the table. The import calls this in its own transaction.
+cost grows with the measurements of the touched days and weeks, not with the table. The
+import calls this in its own transaction.
 """
 
 from __future__ import annotations

@@ -290,9 +290,7 @@ def _ordered(keys: list[Key], params: ReportParams, current: _Range) -> list[Key
     return keys
 
 
-def _none_last(
-    values: dict[Key, float | None], descending: bool, key: Key
-) -> tuple[bool, float]:
+def _none_last(values: dict[Key, float | None], descending: bool, key: Key) -> tuple[bool, float]:
     """A sort key that puts None after every number, in either direction."""
     value = values[key]
     if value is None:
