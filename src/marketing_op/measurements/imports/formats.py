@@ -189,7 +189,7 @@ def json_row(number: int, item: object, problems: ProblemLog) -> list[str] | Non
         value = item.get(name)
         if name in ("conversions", SPEND_COLUMN) and _is_number(value):
             try:
-                values.append(repr(float(value)))  # type: ignore[arg-type]
+                values.append(repr(float(value)))
             except OverflowError:  # an integer beyond any float: too large
                 values.append("inf")
         elif name == SPEND_COLUMN and value is None:
