@@ -7,8 +7,8 @@ most ``MAX_REPORT_ROWS`` rows: periods of the comparison range are matched to th
 range by position, a row's share divides by its period's conversions under every filter
 except those on the report's dimensions, ROAS and CPA divide the row's sums (None where the
 divisor is 0 or unknown), and rows are sorted by the chosen keys (None last, either way),
-then by period and dimensions, so that pages are stable. The whole report is computed once per data
-version and set of parameters; a page is a slice of it.
+then by period and dimensions, so that pages are stable. The whole report is computed once
+per data version and set of parameters; a page is a slice of it.
 """
 
 from __future__ import annotations
