@@ -23,6 +23,8 @@ from marketing_op.measurements.filters import (
 
 DIMENSIONS = ("product", "campaign_type", "campaign", "channel")
 METRICS = ("conversions", "measurements", "share", "spend", "roas", "cpa")
+SPEND_METRICS = frozenset({"spend", "roas", "cpa"})
+"""The metrics that need the spend summed."""
 DIMENSION_FILTERS = {
     "product": "products",
     "campaign_type": "campaign_types",
@@ -94,6 +96,10 @@ class ReportParams(Schema):
     @property
     def chosen_metrics(self) -> list[str]:
         return self.metrics or ["conversions"]
+
+    @property
+    def with_spend(self) -> bool:
+        return not SPEND_METRICS.isdisjoint(self.chosen_metrics)
 
     @property
     def filled(self) -> bool:

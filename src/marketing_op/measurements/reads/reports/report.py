@@ -160,6 +160,7 @@ def _range(
         dimensions=params.dimensions,
         granularity=granularity,
         limit=MAX_REPORT_ROWS,
+        spend=params.with_spend,
     )
     if granularity == "total":
         sums = {(first, *key[1:]): value for key, value in sums.items()}
@@ -174,6 +175,7 @@ def _range(
                 dimensions=[],
                 granularity=granularity,
                 limit=MAX_REPORT_ROWS,
+                spend=False,
             )
         for key, (conversions, _, _) in of_every_group.items():
             denominators[first if granularity == "total" else key[0]] += conversions
