@@ -16,7 +16,7 @@ import datetime
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, TypeGuard
 
 from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, shown
 from marketing_op.measurements.imports.streams import ContentTooLarge
@@ -204,7 +204,7 @@ def json_row(number: int, item: object, problems: ProblemLog) -> list[str] | Non
     return values
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
