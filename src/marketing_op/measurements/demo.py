@@ -146,28 +146,36 @@ def demo_measurements(*, rows: int = DEMO_ROWS, seed: int = DEMO_SEED) -> Iterat
     if rows < 0:
         raise ValueError("rows must not be negative")
     rng = random.Random(seed + 1)
-    budget_rng = random.Random(seed + 2)  # apart, so that the conversions stay as they were
+    lognormal = rng.lognormvariate
+    # The budget's noise has a generator of its own, so that the conversions stay as they were.
+    budget_noise = random.Random(seed + 2).random
     produced = 0
     for campaign in demo_campaigns(seed=seed):
         days = (campaign.last_day - campaign.first_day).days + 1
+        scale = {
+            channel: CHANNEL_SCALE[channel] * campaign.strength for channel in campaign.channels
+        }
         efficiency = math.sqrt(campaign.strength)
+        cost = {
+            channel: 1.0 / (CHANNEL_ROAS[channel] * efficiency) for channel in campaign.channels
+        }
         for offset in range(days):
             day = campaign.first_day + datetime.timedelta(days=offset)
             flight_shape = math.sin(math.pi * (offset + 0.5) / days) ** 0.5
+            season = _seasonality(day)
             for channel in campaign.channels:
                 if produced >= rows:
                     return
-                base = CHANNEL_SCALE[channel] * campaign.strength * flight_shape
-                conversions = max(0.0, base * _seasonality(day) * rng.lognormvariate(0, 0.25))
-                budget = base / (CHANNEL_ROAS[channel] * efficiency)
-                budget *= budget_rng.uniform(0.85, 1.15)
+                base = scale[channel] * flight_shape
+                conversions = max(0.0, base * season * lognormal(0, 0.25))
+                budget = base * cost[channel] * (0.85 + 0.3 * budget_noise())
                 yield MeasurementRow(
-                    product=campaign.product,
-                    campaign_type=campaign.campaign_type,
-                    campaign=campaign.name,
-                    channel=channel,
-                    date=day,
-                    conversions=conversions,
-                    spend=round(budget, 2),
+                    campaign.product,
+                    campaign.campaign_type,
+                    campaign.name,
+                    channel,
+                    day,
+                    conversions,
+                    round(budget, 2),
                 )
                 produced += 1
