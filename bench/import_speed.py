@@ -47,7 +47,7 @@ PSQL = shutil.which("psql") or "/usr/bin/psql"
 BARE_TABLE = (
     "CREATE TABLE measurement_copy (product text NOT NULL, campaign_type text NOT NULL, "
     "campaign text NOT NULL, channel text NOT NULL, date date NOT NULL, "
-    "conversions double precision NOT NULL)"
+    "conversions double precision NOT NULL, spend double precision)"
 )
 BARE_KEY = (
     "CREATE UNIQUE INDEX measurement_copy_key "

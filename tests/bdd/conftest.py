@@ -112,6 +112,7 @@ def create_measurements(organization_name: str, datatable: list[list[str]]) -> N
             channel=fields["channel"],
             date=datetime.date.fromisoformat(fields["date"]),
             conversions=number(fields["conversions"]),
+            spend=number(fields["spend"]) if fields.get("spend") else None,
         )
 
 

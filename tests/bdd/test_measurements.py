@@ -112,6 +112,7 @@ def campaigns_every_day(
             "channel": channel,
             "date": day.isoformat(),
             "conversions": serial + 0.5,
+            "spend": float(serial) if serial % 3 else None,
         }
         measurement(organization, **{**row, "date": day})
         conversation.expected.append(row)
@@ -148,7 +149,11 @@ def walk_pages(
 @then("I see these measurements:")
 def see_measurements(datatable: list[list[str]], conversation: Conversation) -> None:
     expected = [
-        {**record, "conversions": number(record["conversions"])}
+        {
+            **record,
+            "conversions": number(record["conversions"]),
+            "spend": number(record["spend"]) if record.get("spend") else None,
+        }
         for record in table_records(datatable)
     ]
     assert conversation.rows == expected

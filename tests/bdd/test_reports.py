@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.api, pytest.mark.django_db]
 scenarios("reports.feature")
 
 REPORTS = "/api/marketing/reports/"
-NUMBERS = {"conversions", "share"}
+NUMBERS = {"conversions", "share", "spend", "roas", "cpa"}
 COMPARED = {"previous", "change"}
 """Columns of a table that hold the comparison of conversions."""
 
@@ -72,6 +72,11 @@ def report_rows_are(datatable: list[list[str]], conversation: Conversation) -> N
 @then(parsers.parse("the report's total conversions are {total:g}"))
 def total_conversions(total: float, conversation: Conversation) -> None:
     assert conversation.body["meta"]["totals"]["conversions"] == total
+
+
+@then(parsers.parse("the report's total {metric} is {total:g}"))
+def total_of_metric(metric: str, total: float, conversation: Conversation) -> None:
+    assert conversation.body["meta"]["totals"][metric] == pytest.approx(total)
 
 
 @then(parsers.parse('the report lists the campaigns "{names}"'))

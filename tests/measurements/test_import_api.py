@@ -87,6 +87,7 @@ def test_a_csv_upload_is_imported_and_summarised(client, write_auth):
             "channel": "tv",
             "date": "2021-01-04",
             "conversions": 12.5,
+            "spend": None,
         },
         {
             "product": "p",
@@ -95,6 +96,7 @@ def test_a_csv_upload_is_imported_and_summarised(client, write_auth):
             "channel": "radio",
             "date": "2021-01-05",
             "conversions": 3.0,
+            "spend": None,
         },
     ]
 
@@ -115,7 +117,7 @@ def test_a_json_list_of_rows_is_imported(client, write_auth):
 
     assert response.status_code == 200
     assert response.json()["data"]["inserted"] == 1
-    assert listed(client, write_auth) == rows
+    assert listed(client, write_auth) == [{**rows[0], "spend": None}]
     assert ImportRecord.objects.get().file_format == "json"
 
 
@@ -347,3 +349,99 @@ def test_the_history_is_paginated(client, write_auth):
 
 def test_the_history_needs_a_token(client):
     assert client.get("/api/marketing/imports/").status_code == 401
+
+
+# --- spend ---------------------------------------------------------------------------------
+
+
+SPENT = (
+    "product,campaign_type,campaign,channel,date,conversions,spend\n"
+    "p,branding,c,tv,2021-01-04,12.5,4.25\np,branding,c,radio,2021-01-05,3,\n"
+)
+
+
+def test_a_csv_with_spend_gives_each_measurement_its_spend(client, write_auth):
+    response = upload(client, write_auth, SPENT)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["inserted"] == 2
+    rows = listed(client, write_auth)
+    assert [(row["channel"], row["conversions"], row["spend"]) for row in rows] == [
+        ("tv", 12.5, 4.25),
+        ("radio", 3.0, None),
+    ]
+
+
+def test_a_json_row_may_carry_spend_or_null(client, write_auth):
+    row = {"product": "p", "campaign_type": "t", "campaign": "c", "channel": "tv",
+           "date": "2021-01-04", "conversions": 8}  # fmt: skip
+    rows = [
+        {**row, "spend": 2},
+        {**row, "channel": "ooh", "spend": None},
+        {**row, "channel": "print"},
+    ]
+
+    response = upload(client, write_auth, orjson.dumps(rows), content_type="application/json")
+
+    assert response.status_code == 200, response.content
+    assert {row["channel"]: row["spend"] for row in listed(client, write_auth)} == {
+        "tv": 2.0,
+        "ooh": None,
+        "print": None,
+    }
+
+
+def test_a_file_without_spend_makes_a_known_spend_unknown_again_and_counts_it_updated(
+    client, write_auth
+):
+    upload(client, write_auth, SPENT)
+
+    response = upload(client, write_auth, GOOD)
+
+    assert (response.json()["data"]["updated"], response.json()["data"]["unchanged"]) == (1, 1)
+    assert [row["spend"] for row in listed(client, write_auth)] == [None, None]
+
+
+def test_a_changed_spend_alone_updates_the_row(client, write_auth):
+    upload(client, write_auth, SPENT)
+
+    response = upload(client, write_auth, SPENT.replace(",4.25", ",5"))
+
+    assert (response.json()["data"]["updated"], response.json()["data"]["unchanged"]) == (1, 1)
+    assert [row["spend"] for row in listed(client, write_auth)] == [5.0, None]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1", "must be a finite number, not negative"),
+        ("1e16", "must be at most 1e+15, so that sums stay finite"),
+        ("lots", "is not a number"),
+        ("inf", "must be a finite number, not negative"),
+    ],
+)
+def test_a_bad_spend_gets_422_naming_line_and_column_and_changes_nothing(
+    client, write_auth, value, message
+):
+    upload(client, write_auth, SPENT)
+
+    response = upload(client, write_auth, SPENT.replace(",4.25", f",{value}"))
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"line": 2, "column": "spend", "value": value, "message": message}
+    ]
+    assert [row["spend"] for row in listed(client, write_auth)] == [4.25, None]
+
+
+def test_a_json_spend_that_is_not_a_number_gets_422(client, write_auth):
+    row = {"product": "p", "campaign_type": "t", "campaign": "c", "channel": "tv",
+           "date": "2021-01-04", "conversions": 8, "spend": "4"}  # fmt: skip
+
+    response = upload(client, write_auth, orjson.dumps([row]), content_type="application/json")
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"line": 1, "column": "spend", "value": "4", "message": "must be a number or null"}
+    ]
+    assert not Measurement.objects.exists()

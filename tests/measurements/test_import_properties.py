@@ -1,5 +1,5 @@
-"""Properties of the import: any valid file round-trips exactly through the API; any file
-with one bad line changes nothing."""
+"""Properties of the import: any valid file (with or without spend) round-trips exactly
+through the API; any file with one bad line changes nothing."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from marketing_op.accounts.services import token_issue
 from marketing_op.measurements.imports import CSV_COLUMNS
 from marketing_op.measurements.models import (
     MAX_CONVERSIONS,
+    MAX_SPEND,
     DailyConversions,
     ImportRecord,
     Measurement,
@@ -39,6 +40,9 @@ days = st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(210
 conversions = st.floats(
     min_value=0, max_value=MAX_CONVERSIONS, allow_nan=False, allow_infinity=False
 ).map(abs)
+spends = st.none() | st.floats(
+    min_value=0, max_value=MAX_SPEND, allow_nan=False, allow_infinity=False
+).map(abs)
 rows = st.tuples(
     names,
     st.sampled_from(["always on", "branding", "performance"]),
@@ -46,15 +50,21 @@ rows = st.tuples(
     names,
     days,
     conversions,
+    spends,
 )
 files = st.lists(rows, min_size=1, max_size=30, unique_by=lambda row: row[:5])
 
 
-def as_csv(rows: list[tuple[Any, ...]]) -> str:
+def as_csv(rows: list[tuple[Any, ...]], *, spend: bool = False) -> str:
+    """The rows as CSV; with ``spend``, with the spend column (empty where it is None)."""
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows((*row[:4], row[4].isoformat(), repr(row[5])) for row in rows)
+    writer.writerow([*CSV_COLUMNS, "spend"] if spend else CSV_COLUMNS)
+    for row in rows:
+        values = [*row[:4], row[4].isoformat(), repr(row[5])]
+        if spend:
+            values.append("" if row[6] is None else repr(row[6]))
+        writer.writerow(values)
     return stream.getvalue()
 
 
@@ -73,6 +83,7 @@ def read_back(client: Client, auth: dict[str, str]) -> set[tuple[Any, ...]]:
             row["channel"],
             datetime.date.fromisoformat(row["date"]),
             row["conversions"],
+            row["spend"],
         )
         for row in found
     }
@@ -92,16 +103,20 @@ def fresh_auth() -> dict[str, str]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(file_rows=files)
-def test_any_valid_file_round_trips_exactly_through_the_api(import_chunks, file_rows):
+@given(file_rows=files, spend=st.booleans())
+def test_any_valid_file_round_trips_exactly_through_the_api(import_chunks, file_rows, spend):
     client = Client()
     auth = fresh_auth()
+    body = as_csv(file_rows, spend=spend)
 
-    response = client.post(URL, data=as_csv(file_rows), content_type="text/csv", **auth)
+    response = client.post(URL, data=body, content_type="text/csv", **auth)
 
     assert response.status_code == 200, response.content
     assert response.json()["data"]["inserted"] == len(file_rows)
-    assert read_back(client, auth) == {(*row[:5], row[5] + 0.0) for row in file_rows}
+    assert read_back(client, auth) == {
+        (*row[:5], row[5] + 0.0, row[6] + 0.0 if spend and row[6] is not None else None)
+        for row in file_rows
+    }
 
 
 bad_lines = st.sampled_from(

@@ -10,15 +10,16 @@ import datetime
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 import marketing_op
-from marketing_op.measurements.models import Measurement
+from marketing_op.measurements.models import DailyConversions, Measurement, WeeklyConversions
 
 BEFORE_SUMMARIES = [("measurements", "0003_measurement_drop_redundant_indexes")]
 WITH_CAMPAIGN_CHANNELS = [("measurements", "0006_list_campaign_channels")]
 BEFORE_LIST_ORDER_NAMES = WITH_CAMPAIGN_CHANNELS
+BEFORE_SPEND = [("measurements", "0008_measurement_list_order")]
 PACKAGE = Path(marketing_op.__file__).parent
 
 
@@ -191,3 +192,53 @@ def test_migrating_stored_measurements_gives_them_their_names_in_list_order():
         (4, "cola", "performance", "spring", "radio"),
         (4, "lemonade", "branding", "winter", "tv"),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_stored_measurements_leaves_their_spend_unknown_and_checks_new_spend():
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE_SPEND)
+    old = executor.loader.project_state(BEFORE_SPEND).apps
+    organization = old.get_model("accounts", "Organization").objects.create(name="acme")
+    product = old.get_model("measurements", "Product").objects.create(
+        organization=organization, name="cola"
+    )
+    campaign = old.get_model("measurements", "Campaign").objects.create(
+        organization=organization, product=product, campaign_type="branding", name="spring"
+    )
+    channel = old.get_model("measurements", "Channel").objects.create(
+        organization=organization, name="tv"
+    )
+    stored = old.get_model("measurements", "Measurement").objects.create(
+        organization=organization,
+        campaign=campaign,
+        channel=channel,
+        date=day(4),
+        product_name="cola",
+        campaign_type="branding",
+        campaign_name="spring",
+        channel_name="tv",
+        conversions=3.0,
+    )
+    for model, period in (("DailyConversions", "date"), ("WeeklyConversions", "week")):
+        old.get_model("measurements", model).objects.create(
+            organization=organization,
+            product=product,
+            campaign_type="branding",
+            channel=channel,
+            conversions=3.0,
+            measurements=1,
+            **{period: day(4)},
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert Measurement.objects.get(pk=stored.pk).spend is None
+    assert DailyConversions.objects.get(organization_id=organization.pk).spend is None
+    assert WeeklyConversions.objects.get(organization_id=organization.pk).spend is None
+    for refused in (-1.0, 2e15, float("inf"), float("nan")):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Measurement.objects.filter(pk=stored.pk).update(spend=refused)
+    Measurement.objects.filter(pk=stored.pk).update(spend=12.5)
+    assert Measurement.objects.get(pk=stored.pk).spend == 12.5

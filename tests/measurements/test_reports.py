@@ -298,8 +298,9 @@ def test_an_organisation_without_data_gets_no_rows(api_client, auth):
     [
         ("dimensions=colour", "dimensions"),
         ("dimensions=product,colour", "dimensions"),
-        ("metrics=spend", "metrics"),
-        ("metrics=roas", "metrics"),
+        ("metrics=revenue", "metrics"),
+        ("metrics=conversions,roi", "metrics"),
+        ("metrics=spend&order_by=-roas", "order_by"),
         ("granularity=hour", "granularity"),
         ("order_by=colour", "order_by"),
         ("order_by=product", "order_by"),
@@ -378,3 +379,93 @@ def test_another_organisations_data_is_never_in_a_report(
     body = get(api_client, auth, "dimensions=product").json()
 
     assert body["meta"]["totals"] == {"conversions": 49.5}
+
+
+# --- spend, ROAS and CPA -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def spent(organization):
+    """January 2021 per channel: tv 120 conversions for 60 spent (over two days), search 80
+    for 10, ooh 0 for 20, print 5 for 0, radio 30 with its spend unknown; tv in January 2020:
+    50 for 50."""
+    for day, channel, conversions, spend in [
+        (D(2020, 1, 6), "tv", 50.0, 50.0),
+        (D(2021, 1, 4), "tv", 100.0, 50.0),
+        (D(2021, 1, 5), "tv", 20.0, 10.0),
+        (D(2021, 1, 4), "search", 80.0, 10.0),
+        (D(2021, 1, 4), "radio", 30.0, None),
+        (D(2021, 1, 6), "ooh", 0.0, 20.0),
+        (D(2021, 1, 7), "print", 5.0, 0.0),
+    ]:
+        measurement(organization, channel=channel, date=day, conversions=conversions, spend=spend)
+
+
+JANUARY_2021 = "start_date=2021-01-01&end_date=2021-01-31"
+
+
+def test_where_each_euro_of_spend_returned_the_most_unknown_returns_last(api_client, auth, spent):
+    query = f"dimensions=channel&metrics=spend,roas,cpa&order_by=-roas&{JANUARY_2021}"
+
+    body = get(api_client, auth, query).json()
+
+    assert [(r["channel"], r["spend"], r["roas"], r["cpa"]) for r in body["data"]] == [
+        ("search", 10.0, 8.0, 0.125),
+        ("tv", 60.0, 2.0, 0.5),
+        ("ooh", 20.0, 0.0, None),
+        ("print", 0.0, None, 0.0),
+        ("radio", None, None, None),
+    ]
+    assert body["meta"]["totals"] == {
+        "spend": 90.0,
+        "roas": pytest.approx(235.0 / 90.0),
+        "cpa": pytest.approx(90.0 / 235.0),
+    }
+
+
+def test_an_unknown_roas_sorts_last_ascending_too(api_client, auth, spent):
+    body = get(api_client, auth, f"dimensions=channel&metrics=roas&order_by=roas&{JANUARY_2021}")
+
+    assert [r["channel"] for r in body.json()["data"]] == ["ooh", "tv", "search", "print", "radio"]
+
+
+def test_a_period_without_measurements_has_no_known_spend(api_client, auth, spent):
+    body = get(
+        api_client,
+        auth,
+        "channels=tv&metrics=conversions,spend,roas&granularity=day"
+        "&start_date=2021-01-05&end_date=2021-01-06",
+    ).json()
+
+    assert body["data"] == [
+        {"period": "2021-01-05", "period_start": "2021-01-05", "conversions": 20.0,
+         "spend": 10.0, "roas": 2.0},
+        {"period": "2021-01-06", "period_start": "2021-01-06", "conversions": 0.0,
+         "spend": None, "roas": None},
+    ]  # fmt: skip
+
+
+def test_spend_and_roas_against_a_year_ago(api_client, auth, spent):
+    body = get(
+        api_client,
+        auth,
+        "dimensions=channel&channels=tv&channels=radio&metrics=spend,roas&compare=previous_year"
+        f"&{JANUARY_2021}",
+    ).json()
+
+    assert body["data"] == [
+        {"channel": "radio", "period_start": "2021-01-01", "spend": None, "roas": None,
+         "previous": {"spend": None, "roas": None}, "change": {"spend": None, "roas": None}},
+        {"channel": "tv", "period_start": "2021-01-01", "spend": 60.0, "roas": 2.0,
+         "previous": {"spend": 50.0, "roas": 1.0}, "change": {"spend": 0.2, "roas": 1.0}},
+    ]  # fmt: skip
+    assert body["meta"]["previous_totals"] == {"spend": 50.0, "roas": 1.0}
+
+
+def test_campaign_reports_sum_spend_from_the_measurements(api_client, auth, spent):
+    body = get(api_client, auth, f"dimensions=campaign&metrics=spend,cpa&{JANUARY_2021}").json()
+
+    assert body["data"] == [
+        {"campaign": "summer sale", "period_start": "2021-01-01", "spend": 90.0,
+         "cpa": pytest.approx(90.0 / 235.0)},
+    ]  # fmt: skip

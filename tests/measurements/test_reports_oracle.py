@@ -1,5 +1,6 @@
 """Reports equal a naive aggregation in Python of the raw rows: every dimension subset,
-every granularity, comparisons, fill, order and pages, under any filters."""
+every granularity, every metric (spend, ROAS and CPA over rows some of whose spend is
+unknown), comparisons, fill, order and pages, under any filters."""
 
 import datetime
 import functools
@@ -28,14 +29,16 @@ CAMPAIGNS = (("cola", "always on", "evergreen"), ("cola", "branding", "spring"),
              ("lemonade", "branding", "summer"))  # fmt: skip
 CHANNELS = ("tv", "radio", "facebook")
 DIMENSIONS = ("product", "campaign_type", "campaign", "channel")
-METRICS = ("conversions", "measurements", "share")
+METRICS = ("conversions", "measurements", "share", "spend", "roas", "cpa")
 FILTER_OF = {"product": "products", "campaign_type": "campaign_types",
              "campaign": "campaigns", "channel": "channels"}  # fmt: skip
 
 
 @pytest.fixture
 def raw_rows(organization):
-    """About 150 measurements over 110 days (two year ends' worth of weeks and quarters)."""
+    """About 150 measurements over 110 days (two year ends' worth of weeks and quarters);
+    radio's spend is never known, the others' mostly (sometimes 0), and conversions are
+    sometimes 0."""
     chooser = random.Random(14)
     rows = []
     for offset in range(DAYS):
@@ -44,12 +47,17 @@ def raw_rows(organization):
             for channel in CHANNELS:
                 if chooser.random() < 0.15:
                     conversions = round(chooser.uniform(0, 300), 2)
+                    if chooser.random() < 0.1:
+                        conversions = 0.0
+                    spend = None if channel == "radio" else round(chooser.uniform(0, 90), 2)
+                    if spend is not None and chooser.random() < 0.3:
+                        spend = chooser.choice([None, 0.0])
                     measurement(organization, product=product, campaign_type=campaign_type,
                                 campaign=campaign, channel=channel, date=day,
-                                conversions=conversions)  # fmt: skip
+                                conversions=conversions, spend=spend)  # fmt: skip
                     rows.append({"product": product, "campaign_type": campaign_type,
                                  "campaign": campaign, "channel": channel, "date": day,
-                                 "conversions": conversions})  # fmt: skip
+                                 "conversions": conversions, "spend": spend})  # fmt: skip
     return rows
 
 
@@ -97,7 +105,8 @@ def of_every_group(filters, params):
 
 
 def sums_of(rows, filters, params, first, last):
-    """{(period index, group): [conversions, count]} and {period index: denominator}."""
+    """{(period index, group): [conversions, count, known spend or None]} and {period index:
+    denominator}."""
     granularity = params.granularity
     periods = periods_between(first, last, granularity)
     index = {start: n for n, start in enumerate(periods)}
@@ -105,11 +114,13 @@ def sums_of(rows, filters, params, first, last):
     def position(day):
         return 0 if granularity == "total" else index[period_of(day, granularity)]
 
-    sums: dict[Any, list] = defaultdict(lambda: [0.0, 0])
+    sums: dict[Any, list] = defaultdict(lambda: [0.0, 0, None])
     for r in matching(rows, filters):
         key = (position(r["date"]), tuple(r[d] for d in params.dimensions))
         sums[key][0] += r["conversions"]
         sums[key][1] += 1
+        if r["spend"] is not None:
+            sums[key][2] = (sums[key][2] or 0.0) + r["spend"]
     relaxed = of_every_group(filters, params)
     denominators: dict[int, float] = defaultdict(float)
     for r in matching(rows, relaxed):
@@ -118,10 +129,16 @@ def sums_of(rows, filters, params, first, last):
 
 
 def metrics_of(params, found, denominators, key):
-    conversions, count = found.get(key, (0.0, 0))
-    denominator = denominators.get(key[0], 0.0)
+    conversions, count, spend = found.get(key, (0.0, 0, None))
+    return chosen(params, conversions, count, spend, denominators.get(key[0], 0.0))
+
+
+def chosen(params, conversions, count, spend, denominator):
     every = {"conversions": conversions, "measurements": count,
-             "share": conversions / denominator if denominator else 0.0}  # fmt: skip
+             "share": conversions / denominator if denominator else 0.0,
+             "spend": spend,
+             "roas": None if spend is None or spend == 0 else conversions / spend,
+             "cpa": None if spend is None or conversions == 0 else spend / conversions}  # fmt: skip
     return {m: every[m] for m in params.metrics or ["conversions"]}
 
 
@@ -166,16 +183,19 @@ def naive_report(rows, filters, params):
         if compared:
             before = metrics_of(params, previous, previous_denominators, key)
             row["previous"] = before
-            row["change"] = {m: (now[m] - before[m]) / before[m] if before[m] else None
-                             for m in now}  # fmt: skip
+            row["change"] = {m: None if now[m] is None or before[m] in (None, 0)
+                             else (now[m] - before[m]) / before[m] for m in now}  # fmt: skip
         report.append(row)
 
     def compare(a, b):
-        chosen = [*params.order_by, "period", *params.dimensions]
-        for name in chosen:
+        """By the chosen keys, then period and dimensions; an unknown value last, ascending
+        or descending."""
+        for name in [*params.order_by, "period", *params.dimensions]:
             bare = name.removeprefix("-")
             field = "period_start" if bare == "period" else bare
             if a[field] != b[field]:
+                if a[field] is None or b[field] is None:
+                    return 1 if a[field] is None else -1
                 smaller = -1 if a[field] < b[field] else 1
                 return -smaller if name.startswith("-") else smaller
         return 0
@@ -190,10 +210,19 @@ def naive_report(rows, filters, params):
 def totals_of(params, found, denominators):
     conversions = sum(value[0] for value in found.values())
     count = sum(value[1] for value in found.values())
-    denominator = sum(denominators.values())
-    every = {"conversions": conversions, "measurements": count,
-             "share": conversions / denominator if denominator else 0.0}  # fmt: skip
-    return {m: every[m] for m in params.metrics or ["conversions"]}
+    known = [value[2] for value in found.values() if value[2] is not None]
+    spend = sum(known) if known else None
+    return chosen(params, conversions, count, spend, sum(denominators.values()))
+
+
+def assert_metrics(got, want):
+    """The same metrics: equal numbers (to rounding) and None in the same places."""
+    assert got.keys() == want.keys()
+    for name, value in want.items():
+        if value is None:
+            assert got[name] is None, name
+        else:
+            assert got[name] == pytest.approx(value, rel=1e-9, abs=1e-9), name
 
 
 def assert_same(found, expected):
@@ -203,18 +232,12 @@ def assert_same(found, expected):
         for r in expected
     ]  # fmt: skip
     for got, want in zip(found, expected, strict=True):
-        for name in METRICS:
-            if name in want:
-                assert got[name] == pytest.approx(want[name], rel=1e-9, abs=1e-9)
+        assert_metrics({m: got[m] for m in METRICS if m in got},
+                       {m: want[m] for m in METRICS if m in want})  # fmt: skip
         for part in ("previous", "change"):
             assert (part in got) == (part in want)
             if part in want:
-                assert got[part].keys() == want[part].keys()
-                for name, value in want[part].items():
-                    if value is None:
-                        assert got[part][name] is None
-                    else:
-                        assert got[part][name] == pytest.approx(value, rel=1e-9, abs=1e-9)
+                assert_metrics(got[part], want[part])
 
 
 days = st.integers(min_value=-10, max_value=DAYS + 10).map(
@@ -229,7 +252,7 @@ def names(values):
 @st.composite
 def questions(draw):
     dimensions = draw(st.lists(st.sampled_from(DIMENSIONS), unique=True, max_size=4))
-    metrics = draw(st.lists(st.sampled_from(METRICS), unique=True, max_size=3))
+    metrics = draw(st.lists(st.sampled_from(METRICS), unique=True, max_size=4))
     compare = draw(st.sampled_from([None, None, "previous_period", "previous_year", "custom"]))
     first, last = sorted([draw(days), draw(days)])
     dated = compare is not None or draw(st.booleans())
@@ -288,8 +311,8 @@ def test_a_report_and_its_pages_equal_the_naive_aggregation(
     assert_same(report.rows, expected)
     assert_same(page.rows, expected[offset : offset + page_size + 1])
     assert page.total == len(expected)
-    assert report.totals == pytest.approx(totals, rel=1e-9, abs=1e-9)
+    assert_metrics(report.totals, totals)
     if previous_totals is None:
         assert report.previous_totals is None
     else:
-        assert report.previous_totals == pytest.approx(previous_totals, rel=1e-9, abs=1e-9)
+        assert_metrics(report.previous_totals, previous_totals)

@@ -227,7 +227,7 @@ def test_json_rows_are_checked_for_shape_and_types():
 
     records = list(json_records(items, problems))
 
-    assert records == [(1, ["p", "t", "c", "tv", "2021-01-04", "12.0"])]
+    assert records == [(1, ["p", "t", "c", "tv", "2021-01-04", "12.0", ""])]
     assert [(p.line, p.column, p.message) for p in problems.problems] == [
         (2, "conversions", "must be a number"),
         (3, "conversions", "is missing"),
@@ -290,12 +290,114 @@ def test_the_reader_refuses_more_bytes_than_the_limit():
 
 def test_written_files_read_back_the_same():
     rows = [
-        MeasurementRow("p", "t", 'a "quoted", campaign', "tv", datetime.date(2021, 1, 4), 0.1 + 0.2)
+        MeasurementRow(
+            "p", "t", 'a "quoted", campaign', "tv", datetime.date(2021, 1, 4), 0.1 + 0.2
+        ),
+        MeasurementRow("p", "t", "c", "radio", datetime.date(2021, 1, 4), 2.0, 0.1 + 0.7),
     ]
     stream = io.StringIO()
     write_measurement_csv(rows, stream)
 
     read_back, problems = read(stream.getvalue())
 
+    assert stream.getvalue().splitlines()[0] == f"{HEADER},spend"
     assert not problems
     assert [row for _, row in read_back] == rows
+
+
+# --- spend: an optional column -----------------------------------------------------------------
+
+
+def test_the_spend_column_gives_each_row_its_spend_and_an_empty_one_means_unknown():
+    rows, problems = read(
+        f"{HEADER},spend\np,t,c,tv,2021-01-04,12.5,300.25\np,t,c,radio,2021-01-04,3,\n"
+        "p,t,c,ooh,2021-01-04,0,0\n"
+    )
+
+    assert not problems
+    assert [(row.channel, row.spend) for _, row in rows] == [
+        ("tv", 300.25),
+        ("radio", None),
+        ("ooh", 0.0),
+    ]
+
+
+def test_without_the_spend_column_every_spend_is_unknown():
+    rows, problems = read(f"{HEADER}\np,t,c,tv,2021-01-04,12.5\n")
+
+    assert not problems
+    assert rows[0][1].spend is None
+
+
+def test_the_spend_column_may_come_anywhere():
+    rows, problems = read(
+        "spend,conversions,date,channel,campaign,campaign_type,product\n"
+        " 7.5 ,12.5,2021-01-04,tv,c,t,p\n"
+    )
+
+    assert not problems
+    assert rows == [(2, MeasurementRow("p", "t", "c", "tv", datetime.date(2021, 1, 4), 12.5, 7.5))]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "is not a number"),
+        ("1_000", "is not a number"),
+        ("-0.01", "must be a finite number, not negative"),
+        ("nan", "must be a finite number, not negative"),
+        ("inf", "must be a finite number, not negative"),
+        ("2e15", "must be at most 1e+15, so that sums stay finite"),
+    ],
+)
+def test_a_bad_spend_is_reported_with_line_column_and_value(value, message):
+    text = f"{HEADER},spend\np,t,c,tv,2021-01-03,1,2\np,t,c,tv,2021-01-04,1,{value}\n"
+
+    assert problems_of(text) == [(3, "spend", value, message)]
+
+
+def test_a_row_without_its_spend_field_is_reported():
+    assert problems_of(f"{HEADER},spend\np,t,c,tv,2021-01-04,1\n") == [
+        (2, "row", "p,t,c,tv,2021-01-04,1", "has 6 fields, expected 7")
+    ]
+
+
+def test_json_spend_is_a_number_null_or_absent():
+    problems = ProblemLog()
+    row = {
+        "product": "p",
+        "campaign_type": "t",
+        "campaign": "c",
+        "channel": "tv",
+        "date": "2021-01-04",
+        "conversions": 1,
+    }
+    items = [
+        {**row, "spend": 12},
+        {**row, "spend": None},
+        row,
+        {**row, "spend": "12"},
+        {**row, "spend": False},
+        {**row, "spend": 1, "cost": 2},
+    ]
+
+    records = list(json_records(items, problems))
+
+    assert [values[-1] for _, values in records] == ["12.0", "", ""]
+    assert [(p.line, p.column, p.value, p.message) for p in problems.problems] == [
+        (4, "spend", "12", "must be a number or null"),
+        (5, "spend", "False", "must be a number or null"),
+        (6, "cost", "2", "is unknown"),
+    ]
+
+
+def test_a_json_spend_too_large_for_a_float_is_reported_as_too_large():
+    problems = ProblemLog()
+    checker = RowChecker(problems)
+    row = {"product": "p", "campaign_type": "t", "campaign": "c", "channel": "tv",
+           "date": "2021-01-04", "conversions": 1, "spend": 10**400}  # fmt: skip
+
+    assert list(checker.copy_lines(json_records([row], problems))) == []
+    assert [(p.column, p.message) for p in problems.problems] == [
+        ("spend", "must be a finite number, not negative")
+    ]

@@ -1,5 +1,6 @@
 """The daily and weekly summaries equal the aggregation of the raw measurements after every
-kind of write, and the reads that use them answer what the raw rows answer."""
+kind of write (spend too: the sum of the known spend, None where none is known), and the
+reads that use them answer what the raw rows answer."""
 
 import datetime
 import random
@@ -32,7 +33,6 @@ from marketing_op.measurements.reads.weekly_sales import (
     channel_weekly_sales_list,
     channel_weekly_sales_page,
 )
-from tests.factories import stored_measurements
 
 pytestmark = pytest.mark.django_db
 
@@ -44,20 +44,29 @@ CAMPAIGNS = (("always on", "evergreen"), ("branding", "spring"), ("branding", "s
 CHANNELS = ("tv", "radio", "facebook")
 
 
-def summary_of(rows: Any, period: str) -> dict[tuple[Any, ...], tuple[float, int]]:
-    found: dict[tuple[Any, ...], tuple[float, int]] = {}
+Summed = tuple[float, int, float | None]
+"""Conversions, measurements and spend (None: no spend known)."""
+
+
+def summary_of(rows: Any, period: str) -> dict[tuple[Any, ...], Summed]:
+    found: dict[tuple[Any, ...], Summed] = {}
     for row in rows.values(
-        period, "product_id", "campaign_type", "channel_id", "conversions", "measurements"
+        period, "product_id", "campaign_type", "channel_id", "conversions", "measurements", "spend"
     ):
         key = (row[period], row["product_id"], row["campaign_type"], row["channel_id"])
-        found[key] = (row["conversions"], row["measurements"])
+        found[key] = (row["conversions"], row["measurements"], row["spend"])
     return found
 
 
-def aggregated(organization: Any, period: Any) -> dict[tuple[Any, ...], tuple[float, int]]:
-    sums: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0.0, 0])
+def aggregated(organization: Any, period: Any) -> dict[tuple[Any, ...], Summed]:
+    sums: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0.0, 0, None])
     for row in Measurement.objects.filter(organization=organization).values(
-        "date", "campaign__product_id", "campaign__campaign_type", "channel_id", "conversions"
+        "date",
+        "campaign__product_id",
+        "campaign__campaign_type",
+        "channel_id",
+        "conversions",
+        "spend",
     ):
         key = (
             period(row["date"]),
@@ -67,7 +76,9 @@ def aggregated(organization: Any, period: Any) -> dict[tuple[Any, ...], tuple[fl
         )
         sums[key][0] += row["conversions"]
         sums[key][1] += 1
-    return {key: (total, int(count)) for key, (total, count) in sums.items()}
+        if row["spend"] is not None:
+            sums[key][2] = (sums[key][2] or 0.0) + row["spend"]
+    return {key: (total, int(count), spend) for key, (total, count, spend) in sums.items()}
 
 
 def assert_summaries_match_measurements(organization: Any) -> None:
@@ -78,9 +89,13 @@ def assert_summaries_match_measurements(organization: Any) -> None:
         stored = summary_of(model.objects.filter(organization=organization), period)
         expected = aggregated(organization, of_day)
         assert stored.keys() == expected.keys(), model.__name__
-        for key, (conversions, count) in expected.items():
+        for key, (conversions, count, spend) in expected.items():
             assert stored[key][1] == count, (model.__name__, key)
             assert stored[key][0] == pytest.approx(conversions, rel=1e-12, abs=1e-9), key
+            if spend is None:
+                assert stored[key][2] is None, (model.__name__, key)
+            else:
+                assert stored[key][2] == pytest.approx(spend, rel=1e-12, abs=1e-9), key
 
 
 def assert_rows_carry_their_names(organization: Any) -> None:
@@ -95,9 +110,16 @@ def assert_rows_carry_their_names(organization: Any) -> None:
     assert not named_otherwise.exists()
 
 
-def row(product: str, campaign: int, channel: str, day: D, conversions: float) -> MeasurementRow:
+def row(
+    product: str,
+    campaign: int,
+    channel: str,
+    day: D,
+    conversions: float,
+    spend: float | None = None,
+) -> MeasurementRow:
     campaign_type, name = CAMPAIGNS[campaign]
-    return MeasurementRow(product, campaign_type, name, channel, day, conversions)
+    return MeasurementRow(product, campaign_type, name, channel, day, conversions, spend)
 
 
 def import_rows(organization: Any, rows: list[MeasurementRow], replace: bool = False) -> Any:
@@ -136,9 +158,19 @@ def test_summaries_follow_imports_corrections_and_replace(organization):
     assert summary.inserted == 1
     assert_summaries_match_measurements(organization)
 
+    # The radio rows of one campaign get their spend: only they change.
+    spent = [
+        r._replace(spend=2.5) if r.channel == "radio" and r.campaign == "evergreen" else r
+        for r in corrected
+    ]
+    summary = import_rows(organization, spent)
+    assert summary.updated == 2 * 9
+    assert_summaries_match_measurements(organization)
+    assert DailyConversions.objects.filter(organization=organization, spend=2.5).count() == 2 * 9
+
     # A model re-run without radio and without 3 March: those days lose their radio rows,
     # and 3 March has no summaries left at all.
-    rerun = [r for r in corrected if r.channel != "radio" and r.date != D(2021, 3, 3)]
+    rerun = [r for r in spent if r.channel != "radio" and r.date != D(2021, 3, 3)]
     summary = import_rows(organization, rerun, replace=True)
     assert summary.deleted > 0
     assert_summaries_match_measurements(organization)
@@ -176,6 +208,7 @@ rows = st.builds(
     st.sampled_from(CHANNELS),
     days,
     st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False),
+    st.one_of(st.none(), st.sampled_from([0.0, 2.5]), st.floats(min_value=0, max_value=1e6)),
 )
 imports = st.lists(
     st.tuples(st.lists(rows, min_size=1, max_size=40, unique_by=lambda r: r[:5]), st.booleans()),
@@ -203,21 +236,31 @@ def test_any_sequence_of_imports_keeps_the_data_and_the_summaries_exact(
             expected = {
                 key: value for key, value in expected.items() if not first <= key[4] <= last
             }
-        expected.update({r[:5]: r.conversions for r in batch})
+        expected.update({r[:5]: (r.conversions, r.spend) for r in batch})
 
         summary = import_rows(organization, batch, replace=replace)
 
         assert stored_rows_of(organization) == expected
         assert summary.inserted == sum(1 for r in batch if r[:5] not in before)
         assert summary.updated == sum(
-            1 for r in batch if r[:5] in before and before[r[:5]] != r.conversions
+            1 for r in batch if r[:5] in before and before[r[:5]] != (r.conversions, r.spend)
         )
         assert_summaries_match_measurements(organization)
         assert_rows_carry_their_names(organization)
 
 
-def stored_rows_of(organization: Any) -> dict[tuple[Any, ...], float]:
-    return {row[1:6]: row[6] for row in stored_measurements(organization)}
+def stored_rows_of(organization: Any) -> dict[tuple[Any, ...], tuple[float, float | None]]:
+    """(conversions, spend) per (product, campaign type, campaign, channel, date)."""
+    rows = Measurement.objects.filter(organization=organization).values_list(
+        "product_name",
+        "campaign_type",
+        "campaign_name",
+        "channel_name",
+        "date",
+        "conversions",
+        "spend",
+    )
+    return {row[:5]: (row[5], row[6]) for row in rows}
 
 
 # --- reads through the summaries answer what the raw rows answer --------------------------------

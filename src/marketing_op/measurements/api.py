@@ -301,7 +301,8 @@ def measurement_import(
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=255),
 ) -> dict:
     """Validates every row first: a file with any problem is rejected whole (422) and changes
-    nothing. Rows that exist are updated when their conversions differ. ``replace=true``
+    nothing. Rows that exist are updated when their conversions or spend differ (a file
+    without the optional spend column says that the spend is unknown). ``replace=true``
     also deletes the organisation's rows in the file's date range that the file lacks. A
     retried upload with the same ``Idempotency-Key`` and content returns the first result;
     the same key with other content is a 422."""

@@ -2,8 +2,11 @@
 
 Two products, the three campaign types, campaigns with flights (start and end dates), the
 contract's channels, one row per campaign, channel and day from 2020-01-01 to 2023-05-31,
-with weekly and yearly seasonality and channel-specific scale. ``rows`` and ``seed`` make
-the same data every time; more rows add more campaigns.
+with weekly and yearly seasonality and channel-specific scale. Every row has a spend: the
+media plan's daily budget of the channel (which follows the campaign's flight, not the
+day's luck), so each channel has its own return on spend (``CHANNEL_ROAS``: search cheap,
+TV and print costly), and stronger campaigns return a little more per euro. ``rows`` and
+``seed`` make the same data every time; more rows add more campaigns.
 """
 
 from __future__ import annotations
@@ -38,6 +41,23 @@ CHANNEL_SCALE = {
     "google - non-branded search": 760.0,
     "folder": 140.0,
 }
+CHANNEL_ROAS = {
+    "tv": 1.4,
+    "radio": 2.1,
+    "ooh": 1.7,
+    "facebook": 3.2,
+    "print": 1.2,
+    "tiktok": 2.6,
+    "instagram": 2.9,
+    "dv360 - prospecting": 2.3,
+    "dv360 - retargeting": 4.8,
+    "db360 - prospecting": 2.0,
+    "db360 - retargeting": 4.1,
+    "google - branded search": 7.5,
+    "google - non-branded search": 4.4,
+    "folder": 1.6,
+}
+"""Conversions (net sales) per euro of spend that each channel returns on average."""
 CHANNELS_BY_TYPE = {
     "always on": (
         "google - branded search",
@@ -126,23 +146,36 @@ def demo_measurements(*, rows: int = DEMO_ROWS, seed: int = DEMO_SEED) -> Iterat
     if rows < 0:
         raise ValueError("rows must not be negative")
     rng = random.Random(seed + 1)
+    lognormal = rng.lognormvariate
+    # The budget's noise has a generator of its own, so that the conversions stay as they were.
+    budget_noise = random.Random(seed + 2).random
     produced = 0
     for campaign in demo_campaigns(seed=seed):
         days = (campaign.last_day - campaign.first_day).days + 1
+        scale = {
+            channel: CHANNEL_SCALE[channel] * campaign.strength for channel in campaign.channels
+        }
+        efficiency = math.sqrt(campaign.strength)
+        cost = {
+            channel: 1.0 / (CHANNEL_ROAS[channel] * efficiency) for channel in campaign.channels
+        }
         for offset in range(days):
             day = campaign.first_day + datetime.timedelta(days=offset)
             flight_shape = math.sin(math.pi * (offset + 0.5) / days) ** 0.5
+            season = _seasonality(day)
             for channel in campaign.channels:
                 if produced >= rows:
                     return
-                base = CHANNEL_SCALE[channel] * campaign.strength * flight_shape
-                conversions = max(0.0, base * _seasonality(day) * rng.lognormvariate(0, 0.25))
+                base = scale[channel] * flight_shape
+                conversions = max(0.0, base * season * lognormal(0, 0.25))
+                budget = base * cost[channel] * (0.85 + 0.3 * budget_noise())
                 yield MeasurementRow(
-                    product=campaign.product,
-                    campaign_type=campaign.campaign_type,
-                    campaign=campaign.name,
-                    channel=channel,
-                    date=day,
-                    conversions=conversions,
+                    campaign.product,
+                    campaign.campaign_type,
+                    campaign.name,
+                    channel,
+                    day,
+                    conversions,
+                    round(budget, 2),
                 )
                 produced += 1

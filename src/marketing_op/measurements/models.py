@@ -10,6 +10,8 @@ from marketing_op.accounts.models import Organization
 
 MAX_CONVERSIONS = 1e15
 """The largest conversions of one measurement: sums of millions of them stay finite."""
+MAX_SPEND = 1e15
+"""The largest spend of one measurement, for the same reason."""
 
 
 def week_start(day: datetime.date) -> datetime.date:
@@ -111,6 +113,9 @@ class Measurement(models.Model):
     campaign_name = models.CharField(max_length=200)
     channel_name = models.CharField(max_length=200)
     conversions = models.FloatField()
+    spend = models.FloatField(
+        null=True, blank=True, help_text="The media spend of that day; null when unknown."
+    )
 
     class Meta:
         constraints = [
@@ -129,6 +134,10 @@ class Measurement(models.Model):
                 condition=Q(conversions__gte=0) & Q(conversions__lte=MAX_CONVERSIONS),
                 name="measurement_conversions_finite_non_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(spend__isnull=True) | (Q(spend__gte=0) & Q(spend__lte=MAX_SPEND)),
+                name="measurement_spend_finite_non_negative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -136,7 +145,7 @@ class Measurement(models.Model):
 
 
 class ConversionSummary(models.Model):
-    """Conversions summed per product, campaign type and channel over a period.
+    """Conversions and spend summed per product, campaign type and channel over a period.
 
     Maintained by the import in its transaction (``imports.conversion_summaries_refresh``):
     a row always equals the aggregation of the measurements it summarises. The dashboard's
@@ -163,6 +172,11 @@ class ConversionSummary(models.Model):
     )
     conversions = models.FloatField()
     measurements = models.PositiveIntegerField(help_text="How many measurements are summed.")
+    spend = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="The known spend of the measurements summed; null when none is known.",
+    )
 
     class Meta:
         abstract = True

@@ -31,6 +31,7 @@ class MeasurementOut(BaseModel):
     channel: str = Field(validation_alias="channel_name")
     date: datetime.date
     conversions: float
+    spend: float | None = Field(description="The media spend of that day; null when unknown.")
 
 
 class ChannelShareOut(BaseModel):
@@ -75,8 +76,8 @@ class ChannelWeeklySalesPage(Schema):
 
 
 class ReportPageMeta(PageMeta):
-    totals: dict[str, float] = Field(description="The metrics over the whole result.")
-    previous_totals: dict[str, float] | None = Field(
+    totals: dict[str, float | None] = Field(description="The metrics over the whole result.")
+    previous_totals: dict[str, float | None] | None = Field(
         None, description="The metrics over the comparison range; null without a comparison."
     )
 

@@ -43,6 +43,23 @@ Feature: Reports answer the analyst's next question
     Then the report lists the campaigns "launch 12, launch 11, launch 10, launch 9, launch 8, launch 7, launch 6, launch 5, launch 4, launch 3"
     And the report has 15 rows in all
 
+  Scenario: Where each euro of spend returned the most
+    Given "acme" has these measurements:
+      | product | campaign_type | campaign   | channel | date       | conversions | spend |
+      | cola    | performance   | evergreen  | search  | 2022-03-01 | 800         | 100   |
+      | cola    | branding      | spring     | tv      | 2022-03-01 | 900         | 600   |
+      | cola    | branding      | spring     | radio   | 2022-03-02 | 120         |       |
+      | cola    | branding      | spring     | ooh     | 2022-03-02 | 200         | 100   |
+    When I ask for a report with "dimensions=channel&metrics=conversions,spend,roas,cpa&order_by=-roas&start_date=2022-03-01&end_date=2022-03-31"
+    Then the report rows are:
+      | channel | conversions | spend | roas | cpa    |
+      | search  | 800         | 100   | 8    | 0.125  |
+      | ooh     | 200         | 100   | 2    | 0.5    |
+      | tv      | 900         | 600   | 1.5  | 0.6667 |
+      | radio   | 120         | null  | null | null   |
+    And the report's total spend is 800
+    And the report's total roas is 2.525
+
   Scenario Outline: Each channel's share in a report is its share of the channel shares
     When I ask for a report with "dimensions=channel&metrics=share&<filters>"
     And I ask for the channel sales percentages with "<filters>"
@@ -63,6 +80,6 @@ Feature: Reports answer the analyst's next question
     Examples:
       | parameters                                                    | parameter          |
       | dimensions=colour                                             | dimensions         |
-      | metrics=spend                                                 | metrics            |
+      | metrics=revenue                                               | metrics            |
       | compare=previous_year                                         | compare            |
       | start_date=2021-10-01&end_date=2021-12-31&compare_start_date=2021-07-01&compare_end_date=2021-09-29 | compare_end_date |

@@ -1,7 +1,8 @@
 """The formats of a measurement file: CSV text, a JSON list or typed rows, to records.
 
 A *source* turns a file (CSV lines, a JSON list, or typed rows) into numbered records of six
-strings in the order of ``CSV_COLUMNS``, reporting what is wrong with the shape to a
+strings in the order of ``CSV_COLUMNS``, and a seventh, the spend (empty when unknown), where
+the file has the optional ``spend`` column, reporting what is wrong with the shape to a
 :class:`ProblemLog`. Everything streams, and everything is bounded while it streams: the
 length of a line or of one JSON row (``MAX_LINE_CHARS``, which also bounds the columns and
 the nesting of a row) and the number of lines or rows (``max_rows``), as ``streams`` bounds
@@ -15,21 +16,27 @@ import datetime
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, TypeGuard
 
 from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, shown
 from marketing_op.measurements.imports.streams import ContentTooLarge
 
 CSV_COLUMNS = ("product", "campaign_type", "campaign", "channel", "date", "conversions")
+"""The columns every file has (the contract's CSV header)."""
+SPEND_COLUMN = "spend"
+"""The optional column: the media spend of the row's day; empty (or null in JSON) when unknown."""
+FILE_COLUMNS = (*CSV_COLUMNS, SPEND_COLUMN)
 NAME_COLUMNS = CSV_COLUMNS[:4]
 COLUMN_SET = frozenset(CSV_COLUMNS)
+FILE_COLUMN_SET = frozenset(FILE_COLUMNS)
 MAX_LINE_CHARS = 10_000
 """The longest line of a CSV file, or text of one row of a JSON list (a valid row is a few
 hundred characters): a longer one ends the reading with a problem."""
 JSON_CHUNK = 1 << 16
 
 Record = tuple[int, Sequence[str]]
-"""A line number and the six values of a row as text, in the order of ``CSV_COLUMNS``."""
+"""A line number and the values of a row as text, in the order of ``FILE_COLUMNS``: six, or
+seven with the spend ("" when unknown)."""
 
 
 class MeasurementRow(NamedTuple):
@@ -39,9 +46,12 @@ class MeasurementRow(NamedTuple):
     channel: str
     date: datetime.date
     conversions: float
+    spend: float | None = None
+    """None: unknown."""
 
-    def as_text(self) -> tuple[str, str, str, str, str, str]:
-        """The row as the six fields of the CSV format; ``repr`` keeps every float exact."""
+    def as_text(self) -> tuple[str, str, str, str, str, str, str]:
+        """The row as the seven fields of the CSV format with spend (empty when unknown);
+        ``repr`` keeps every float exact."""
         return (
             self.product,
             self.campaign_type,
@@ -49,6 +59,7 @@ class MeasurementRow(NamedTuple):
             self.channel,
             self.date.isoformat(),
             repr(self.conversions),
+            "" if self.spend is None else repr(self.spend),
         )
 
 
@@ -82,7 +93,8 @@ def csv_records(lines: Iterable[str], problems: ProblemLog) -> Iterator[Record]:
 
     A missing or unknown column stops the reading (every row would be wrong); a row with the
     wrong number of fields is reported and skipped; text that is not CSV (or not in its
-    charset, or a broken gzip stream) is reported and ends the reading.
+    charset, or a broken gzip stream) is reported and ends the reading. Records have the
+    spend as a seventh value where the header names the ``spend`` column.
     """
     reader = csv.reader(lines, strict=True)
     try:
@@ -99,7 +111,7 @@ def csv_records(lines: Iterable[str], problems: ProblemLog) -> Iterator[Record]:
         return
     header = [name.strip().lstrip("\ufeff").strip().lower() for name in header]
     missing = [name for name in CSV_COLUMNS if name not in header]
-    unknown = [name for name in header if name not in CSV_COLUMNS]
+    unknown = [name for name in header if name not in FILE_COLUMN_SET]
     for name in missing:
         problems.add(RowProblem(1, name, "", "column is missing"))
     for name in unknown:
@@ -108,8 +120,8 @@ def csv_records(lines: Iterable[str], problems: ProblemLog) -> Iterator[Record]:
         problems.add(RowProblem(1, "header", shown(",".join(header)), "a column is named twice"))
     if problems:
         return
-    width = len(CSV_COLUMNS)
-    positions = [header.index(name) for name in CSV_COLUMNS]
+    width = len(header)
+    positions = [header.index(name) for name in FILE_COLUMNS if name in header]
     in_order = positions == list(range(width))
     try:
         for values in reader:
@@ -155,36 +167,45 @@ def json_records(items: object, problems: ProblemLog) -> Iterator[Record]:
 
 
 def json_row(number: int, item: object, problems: ProblemLog) -> list[str] | None:
-    """The six values of one row object of a JSON list, or None (and its problems)."""
+    """The seven values of one row object of a JSON list (the spend "" when it is null or
+    absent), or None (and its problems)."""
     if not isinstance(item, dict):
         problems.add(RowProblem(number, "row", shown(item), "must be a JSON object"))
         return None
     keys = item.keys()
-    if keys != COLUMN_SET:
+    if keys != COLUMN_SET and keys != FILE_COLUMN_SET:
+        missing, unknown = COLUMN_SET - keys, keys - FILE_COLUMN_SET
         if problems.full:
-            problems.count += len(COLUMN_SET - keys) + len(keys - COLUMN_SET)
+            problems.count += len(missing) + len(unknown)
             return None
         for name in CSV_COLUMNS:
-            if name not in item:
+            if name in missing:
                 problems.add(RowProblem(number, name, "", "is missing"))
-        for name in keys - COLUMN_SET:
+        for name in unknown:
             problems.add(RowProblem(number, shown(name), shown(item[name]), "is unknown"))
         return None
     values: list[str] = []
-    for name in CSV_COLUMNS:
-        value = item[name]
-        if name == "conversions" and isinstance(value, int | float) and not isinstance(value, bool):
+    for name in FILE_COLUMNS:
+        value = item.get(name)
+        if name in ("conversions", SPEND_COLUMN) and _is_number(value):
             try:
                 values.append(repr(float(value)))
             except OverflowError:  # an integer beyond any float: too large
                 values.append("inf")
-        elif isinstance(value, str) and name != "conversions":
+        elif name == SPEND_COLUMN and value is None:
+            values.append("")
+        elif isinstance(value, str) and name not in ("conversions", SPEND_COLUMN):
             values.append(value)
         else:
-            expected = "a number" if name == "conversions" else "a string"
-            problems.add(RowProblem(number, name, shown(value), f"must be {expected}"))
+            expected = {"conversions": "a number", SPEND_COLUMN: "a number or null"}
+            message = f"must be {expected.get(name, 'a string')}"
+            problems.add(RowProblem(number, name, shown(value), message))
             return None
     return values
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def json_list_records(
@@ -314,8 +335,9 @@ def typed_records(rows: Iterable[MeasurementRow]) -> Iterator[Record]:
 
 
 def write_measurement_csv(rows: Iterable[MeasurementRow], stream: IO[str]) -> int:
+    """The rows as a CSV file with the spend column (empty where the spend is unknown)."""
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(FILE_COLUMNS)
     count = 0
     for row in rows:
         writer.writerow(row.as_text())

@@ -28,14 +28,14 @@ from marketing_op.measurements.imports.upsert import (
     insert_sql,
     names_add,
 )
-from marketing_op.measurements.imports.validation import RowChecker
+from marketing_op.measurements.imports.validation import UNKNOWN, RowChecker
 from marketing_op.measurements.models import DailyConversions
 
 BATCH_ROWS = 5_000
 EARLY_INSERT_ROWS = 100_000
 """Rows of a chunk that PostgreSQL stages, and may insert, while the next is read."""
 IMPORT_WORK_MEM = "256MB"
-COPY_STAGING = f"COPY {STAGING} (line, series, date, conversions) FROM STDIN"
+COPY_STAGING = f"COPY {STAGING} (line, series, date, conversions, spend) FROM STDIN"
 
 CHUNK_PAGES = " AND s.ctid >= ('(' || %(first_page)s || ',0)')::tid"
 """A chunk's rows lie in the pages that its COPY filled, from the last page of the chunk
@@ -58,29 +58,35 @@ class LineBatch:
 
 
 class DaySums:
-    """Conversions and rows per day, product, campaign type and channel of the staged lines,
-    summed by the reading thread while the database inserts: the daily summaries of days
-    that had no measurements before, at no cost to the database (see ``EarlyInserts``)."""
+    """Conversions, rows and known spend per day, product, campaign type and channel of the
+    staged lines, summed by the reading thread while the database inserts: the daily
+    summaries of days that had no measurements before, at no cost to the database (see
+    ``EarlyInserts``). A spend sum stays None while no row of it has a known spend, as SQL's
+    ``SUM`` does."""
 
     def __init__(self, checker: RowChecker) -> None:
         self.checker = checker
-        self.sums: dict[tuple[str, tuple[str, str, str]], list[float]] = {}
+        self.sums: dict[tuple[str, tuple[str, str, str]], list[Any]] = {}
         self._groups: dict[str, tuple[str, str, str]] = {}
 
     def add(self, batch: list[str]) -> None:
         sums, groups = self.sums, self._groups
+        unknown = f"{UNKNOWN}\n"  # the spend ends the line
         for text in batch:
-            _, series, day, number = text.split("\t")
+            _, series, day, number, spend_text = text.split("\t")
             group = groups.get(series)
             if group is None:
                 product, campaign_type, _, channel = self.checker.series[int(series)]
                 group = groups[series] = (product, campaign_type, channel)
+            spend = None if spend_text == unknown else float(spend_text)
             found = sums.get((day, group))
             if found is None:
-                sums[(day, group)] = [float(number), 1]
+                sums[(day, group)] = [float(number), 1, spend]
             else:
                 found[0] += float(number)
                 found[1] += 1
+                if spend is not None:
+                    found[2] = spend if found[2] is None else found[2] + spend
 
 
 def _read_batches(
@@ -216,13 +222,13 @@ class PostgresqlLoad(PortableLoad):
         channels = dict(cursor.fetchall())
         copy_sql = (
             "COPY measurements_dailyconversions (organization_id, date, product_id, "
-            "campaign_type, channel_id, conversions, measurements) FROM STDIN"
+            "campaign_type, channel_id, conversions, measurements, spend) FROM STDIN"
         )
         with cursor.cursor.copy(copy_sql) as copy:
-            for (day, group), (conversions, rows) in self.early.day_sums.sums.items():
+            for (day, group), (conversions, rows, spend) in self.early.day_sums.sums.items():
                 product, campaign_type, channel = group
                 ids = (org["org"], day, products[product], campaign_type, channels[channel])
-                copy.write_row((*ids, conversions, int(rows)))
+                copy.write_row((*ids, conversions, int(rows), spend))
         weeks_refresh(cursor, org["org"], org["first"], org["last"])
         return True
 

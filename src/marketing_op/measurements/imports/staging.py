@@ -1,7 +1,7 @@
 """The staging table of an import, and the portable way to load it (any database).
 
 One import stages its valid rows in a temporary table (``line, series, date,
-conversions``: small integer keys of the file's series, not their names) while they are
+conversions, spend``: small integer keys of the file's series, not their names) while they are
 read; nothing touches the real tables until the whole file is read and found valid.
 :class:`PortableLoad` loads it with batched inserts and writes after reading; the
 PostgreSQL fast path (``postgresql.PostgresqlLoad``) overrides its steps. The service
@@ -17,14 +17,14 @@ from django.db import connection
 
 from marketing_op.accounts.models import Organization
 from marketing_op.measurements.imports.problems import MAX_REPORTED_PROBLEMS, RowProblem
-from marketing_op.measurements.imports.validation import RowChecker
+from marketing_op.measurements.imports.validation import UNKNOWN, RowChecker
 
 BATCH_ROWS = 5_000
 STAGING = "import_staging"
 TEMPORARY_TABLES = (STAGING, "import_series", "import_keys")
 INSERT_STAGED = (
-    f"INSERT INTO {STAGING} (line, series, date, conversions) "  # noqa: S608
-    "VALUES (%s, %s, %s, %s)"
+    f"INSERT INTO {STAGING} (line, series, date, conversions, spend) "  # noqa: S608
+    "VALUES (%s, %s, %s, %s, %s)"
 )
 
 
@@ -32,7 +32,7 @@ def staging_create(cursor: Any) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {STAGING} (line bigint NOT NULL, series integer NOT NULL, "
-        "date date NOT NULL, conversions double precision NOT NULL)"
+        "date date NOT NULL, conversions double precision NOT NULL, spend double precision)"
     )
 
 
@@ -63,11 +63,12 @@ def duplicates_check(cursor: Any, checker: RowChecker) -> None:
         checker.problems.count += int(found[0][4]) - len(found)
 
 
-def _split(batch: list[str]) -> list[tuple[int, int, str, float]]:
+def _split(batch: list[str]) -> list[tuple[int, int, str, float, float | None]]:
     rows = []
     for text in batch:
-        line, series, iso_date, conversions = text[:-1].split("\t")
-        rows.append((int(line), int(series), iso_date, float(conversions)))
+        line, series, iso_date, conversions, spend = text[:-1].split("\t")
+        known = None if spend == UNKNOWN else float(spend)
+        rows.append((int(line), int(series), iso_date, float(conversions), known))
     return rows
 
 

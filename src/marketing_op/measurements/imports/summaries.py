@@ -1,8 +1,10 @@
 """The upkeep of the daily and weekly conversion summaries after an import changed days.
 
 A summary is recomputed from its rows, never adjusted by differences, so it always equals
-the aggregation of its measurements; the cost grows with the measurements of the touched
-days and weeks, not with the table. The import calls this in its own transaction.
+the aggregation of its measurements (its spend is SQL's ``SUM`` of theirs: the sum of the
+known spend, null when none is known, which the weekly sum of the daily sums keeps); the
+cost grows with the measurements of the touched days and weeks, not with the table. The
+import calls this in its own transaction.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ DayRange = tuple[datetime.date, datetime.date]
 
 REFRESH_DAILY = (
     "INSERT INTO measurements_dailyconversions "
-    "(organization_id, date, product_id, campaign_type, channel_id, conversions, measurements) "
+    "(organization_id, date, product_id, campaign_type, channel_id, conversions, measurements, "
+    "spend) "
     "SELECT m.organization_id, m.date, c.product_id, c.campaign_type, m.channel_id, "
-    "SUM(m.conversions), COUNT(*) FROM measurements_measurement m "
+    "SUM(m.conversions), COUNT(*), SUM(m.spend) FROM measurements_measurement m "
     "JOIN measurements_campaign c ON c.id = m.campaign_id "
     "WHERE m.organization_id = %s AND m.date BETWEEN %s AND %s "
     "GROUP BY m.organization_id, m.date, c.product_id, c.campaign_type, m.channel_id"
@@ -34,9 +37,10 @@ WEEK_OF_DAY = {
 
 REFRESH_WEEKLY = (
     "INSERT INTO measurements_weeklyconversions "
-    "(organization_id, week, product_id, campaign_type, channel_id, conversions, measurements) "
+    "(organization_id, week, product_id, campaign_type, channel_id, conversions, measurements, "
+    "spend) "
     "SELECT d.organization_id, {week}, d.product_id, d.campaign_type, d.channel_id, "
-    "SUM(d.conversions), SUM(d.measurements) FROM measurements_dailyconversions d "
+    "SUM(d.conversions), SUM(d.measurements), SUM(d.spend) FROM measurements_dailyconversions d "
     "WHERE d.organization_id = %s AND d.date BETWEEN %s AND %s "
     "GROUP BY d.organization_id, {week}, d.product_id, d.campaign_type, d.channel_id"
 )

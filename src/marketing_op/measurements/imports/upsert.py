@@ -2,9 +2,9 @@
 
 Set-based SQL on the staging table: creates the products, campaigns and channels that the
 organisation lacks and maps the file's series keys to campaign and channel ids
-(``import_keys``), updates the rows whose conversions changed, inserts the new ones in the
-order of the unique index, and (with ``replace``) deletes the rows of the file's days that
-the file lacks. The measurement table is locked against other writers by the caller.
+(``import_keys``), updates the rows whose conversions or spend changed, inserts the new ones
+in the order of the unique index, and (with ``replace``) deletes the rows of the file's days
+that the file lacks. The measurement table is locked against other writers by the caller.
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def names_add(
 
 RESOLVED_ROWS = (
     "SELECT k.campaign_id, k.channel_id, n.product, n.campaign_type, n.campaign, n.channel, "
-    "s.date, s.conversions FROM import_staging s JOIN import_keys k ON k.series = s.series "
+    "s.date, s.conversions, s.spend FROM import_staging s "
+    "JOIN import_keys k ON k.series = s.series "
     "JOIN import_series n ON n.series = s.series WHERE s.line > %(after)s"
 )
 """The staged rows with their ids and their names: a measurement row carries both, and its
@@ -84,19 +85,27 @@ SAME_DAY = (
     "AND m.channel_name = r.channel"
 )
 
+SPEND_CHANGED = "(m.spend <> r.spend OR (m.spend IS NULL) <> (r.spend IS NULL))"
+"""``m.spend IS DISTINCT FROM r.spend`` (an unknown spend differs from a known one, and two
+unknown ones are the same), spelt so that SQLite before 3.39 reads it too."""
+
 UPDATE_CHANGED = (
-    "UPDATE measurements_measurement AS m SET conversions = r.conversions "  # noqa: S608
-    f"FROM ({RESOLVED_ROWS}) AS r WHERE {SAME_DAY} AND m.conversions <> r.conversions"
+    "UPDATE measurements_measurement AS m "  # noqa: S608 - constant SQL fragments
+    "SET conversions = r.conversions, spend = r.spend "
+    f"FROM ({RESOLVED_ROWS}) AS r WHERE {SAME_DAY} "
+    f"AND (m.conversions <> r.conversions OR {SPEND_CHANGED})"
 )
+"""A row of the file updates its stored row when its conversions or its spend differ: a file
+without the spend column (or with an empty spend) makes the spend unknown again."""
 
 
 def insert_sql(rows: str) -> str:
     return (
         "INSERT INTO measurements_measurement "  # noqa: S608 - constant SQL fragments
         "(organization_id, campaign_id, channel_id, product_name, campaign_type, "
-        "campaign_name, channel_name, date, conversions) "
+        "campaign_name, channel_name, date, conversions, spend) "
         "SELECT %(org)s, r.campaign_id, r.channel_id, r.product, r.campaign_type, r.campaign, "
-        f"r.channel, r.date, r.conversions FROM ({rows}) r "
+        f"r.channel, r.date, r.conversions, r.spend FROM ({rows}) r "
     )
 
 

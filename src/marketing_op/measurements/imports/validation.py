@@ -1,9 +1,10 @@
 """The values of a measurement row: what an import accepts, and the problems of what it does not.
 
 :class:`RowChecker` validates the values of each record (names, a date within the calendar
-bounds, conversions from 0 to ``MAX_CONVERSIONS``) and numbers the distinct series (product,
-campaign type, campaign, channel), so that the importer stages small integers instead of
-names. Problems go to the :class:`ProblemLog` of the read; nothing is raised.
+bounds, conversions from 0 to ``MAX_CONVERSIONS``, a spend from 0 to ``MAX_SPEND`` or none)
+and numbers the distinct series (product, campaign type, campaign, channel), so that the
+importer stages small integers instead of names. Problems go to the :class:`ProblemLog` of
+the read; nothing is raised.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from marketing_op.measurements.imports.formats import (
     csv_records,
 )
 from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, shown, storable
-from marketing_op.measurements.models import MAX_CONVERSIONS
+from marketing_op.measurements.models import MAX_CONVERSIONS, MAX_SPEND
 
 MAX_NAME_LENGTH = 200
 MAX_CACHED_DATES = 100_000
 MIN_NORMAL = sys.float_info.min
 PROGRESS_EVERY = 25_000
+UNKNOWN = "\\N"
+"""An unknown spend in COPY text (SQL NULL)."""
 
 
 class RowChecker:
@@ -34,10 +37,11 @@ class RowChecker:
     channel), so that the importer stages small integers instead of names.
 
     :meth:`copy_lines` turns valid records into lines of PostgreSQL's COPY text format
-    (``line, series key, date, conversions``); invalid ones are left out and their problems
-    go to the log. ``series`` lists the names of each key. Names are validated once per
-    distinct spelling, so the work per row is a couple of dictionary look-ups and one
-    ``float``; memory grows with the number of distinct series and dates, not with the rows.
+    (``line, series key, date, conversions, spend``, the spend ``\\N`` when unknown); invalid
+    ones are left out and their problems go to the log. ``series`` lists the names of each
+    key. Names are validated once per distinct spelling, so the work per row is a couple of
+    dictionary look-ups and a ``float`` or two; memory grows with the number of distinct
+    series and dates, not with the rows.
     """
 
     def __init__(self, problems: ProblemLog) -> None:
@@ -55,7 +59,11 @@ class RowChecker:
         dates = self._dates
         count = 0
         for line, values in records:
-            product, campaign_type, campaign, channel, day, conversions = values
+            if len(values) == 6:
+                product, campaign_type, campaign, channel, day, conversions = values
+                spend_text = ""
+            else:
+                product, campaign_type, campaign, channel, day, conversions, spend_text = values
             series = series_keys.get((product, campaign_type, campaign, channel))
             if series is None:
                 series = self._new_series(line, product, campaign_type, campaign, channel)
@@ -79,11 +87,12 @@ class RowChecker:
             else:
                 self._bad_conversions(line, conversions)
                 series = ""
+            spend = self._spend(line, spend_text) if spend_text else UNKNOWN
             count += 1
             if progress is not None and not count % PROGRESS_EVERY:
                 progress(count)
-            if series and iso_date:
-                yield f"{line}\t{series}\t{iso_date}\t{number_text}\n"
+            if series and iso_date and spend:
+                yield f"{line}\t{series}\t{iso_date}\t{number_text}\t{spend}\n"
         if progress is not None:
             progress(count)
 
@@ -149,23 +158,30 @@ class RowChecker:
         return iso_date
 
     def _bad_conversions(self, line: int, value: str) -> None:
+        self.problems.add(
+            RowProblem(line, "conversions", shown(value), _bad_number(value, MAX_CONVERSIONS))
+        )
+
+    def _spend(self, line: int, value: str) -> str:
+        """The spend as COPY text: ``\\N`` when empty (unknown); "" and a problem when it is
+        not a number from 0 to ``MAX_SPEND``."""
+        text = value.strip()
+        if not text:
+            return UNKNOWN
         try:
-            number = float(value)
+            number = float(text)
         except ValueError:
-            message = "is not a number"
-        else:
-            message = (
-                f"must be at most {MAX_CONVERSIONS:g}, so that sums stay finite"
-                if MAX_CONVERSIONS < number < math.inf
-                else "must be a finite number, not negative"
-            )
-        if "_" in value or not value.isascii():
-            message = "is not a number"
-        self.problems.add(RowProblem(line, "conversions", shown(value), message))
+            number = -1.0
+        if 0.0 < number <= MAX_SPEND and text.isascii() and "_" not in text:
+            return text if number >= MIN_NORMAL else repr(number)
+        if number == 0.0 and "_" not in text:
+            return "0"
+        self.problems.add(RowProblem(line, "spend", shown(value), _bad_number(value, MAX_SPEND)))
+        return ""
 
     def row(self, copy_line: str) -> tuple[int, MeasurementRow]:
         """The line number and typed row of one of :meth:`copy_lines`."""
-        line, series, iso_date, conversions = copy_line[:-1].split("\t")
+        line, series, iso_date, conversions, spend = copy_line[:-1].split("\t")
         product, campaign_type, campaign, channel = self.series[int(series)]
         return int(line), MeasurementRow(
             product,
@@ -174,7 +190,21 @@ class RowChecker:
             channel,
             datetime.date.fromisoformat(iso_date),
             float(conversions),
+            None if spend == UNKNOWN else float(spend),
         )
+
+
+def _bad_number(value: str, largest: float) -> str:
+    """What is wrong with a value that is not a number from 0 to ``largest``."""
+    try:
+        number = float(value)
+    except ValueError:
+        return "is not a number"
+    if "_" in value or not value.isascii():
+        return "is not a number"
+    if largest < number < math.inf:
+        return f"must be at most {largest:g}, so that sums stay finite"
+    return "must be a finite number, not negative"
 
 
 def read_measurement_csv(

@@ -23,7 +23,7 @@ from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.reads.summaries import measurement_days
 
 MEASUREMENT_ORDER = ("date", "product_name", "campaign_type", "campaign_name", "channel_name")
-LISTED = (*MEASUREMENT_ORDER, "conversions")
+LISTED = (*MEASUREMENT_ORDER, "conversions", "spend")
 IN_LIST_ORDER = ", ".join(f"m.{field}" for field in MEASUREMENT_ORDER)
 PAGE = (
     f"SELECT {', '.join(f'm.{field}' for field in LISTED)} "  # noqa: S608 - constant SQL

@@ -10,7 +10,7 @@ from marketing_op.measurements.imports import write_measurement_csv
 
 
 class Command(BaseCommand):
-    help = "Write demo measurements in the contract's CSV format to stdout or a file."
+    help = "Write demo measurements (with spend) in the import's CSV format to stdout or a file."
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: Any) -> None:

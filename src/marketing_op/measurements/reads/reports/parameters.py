@@ -22,7 +22,9 @@ from marketing_op.measurements.filters import (
 )
 
 DIMENSIONS = ("product", "campaign_type", "campaign", "channel")
-METRICS = ("conversions", "measurements", "share")
+METRICS = ("conversions", "measurements", "share", "spend", "roas", "cpa")
+SPEND_METRICS = frozenset({"spend", "roas", "cpa"})
+"""The metrics that need the spend summed."""
 DIMENSION_FILTERS = {
     "product": "products",
     "campaign_type": "campaign_types",
@@ -73,7 +75,7 @@ class ReportParams(Schema):
     metrics: Annotated[Names, AfterValidator(_known(METRICS, "metric"))] = Field(
         default_factory=list,
         max_length=MAX_NAMES,
-        description="conversions, measurements, share (default conversions).",
+        description="conversions, measurements, share, spend, roas, cpa (default conversions).",
     )
     compare: Literal["previous_period", "previous_year"] | None = Field(
         None, description="Compare with the days just before the range, or a year earlier."
@@ -94,6 +96,10 @@ class ReportParams(Schema):
     @property
     def chosen_metrics(self) -> list[str]:
         return self.metrics or ["conversions"]
+
+    @property
+    def with_spend(self) -> bool:
+        return not SPEND_METRICS.isdisjoint(self.chosen_metrics)
 
     @property
     def filled(self) -> bool:

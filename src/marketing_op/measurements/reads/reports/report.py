@@ -5,10 +5,11 @@ the chosen order, and the totals over the whole result.
 The sums come from ``reports.sums`` (one GROUP BY per part); the rest is done here over at
 most ``MAX_REPORT_ROWS`` rows: periods of the comparison range are matched to those of the
 range by position, a row's share divides by its period's conversions under every filter
-except those on the report's dimensions, and rows are sorted by the chosen keys, then by
-period and dimensions, so that pages are stable. The whole report is computed once per data
-version and set of parameters, kept in the shared cache in chunks of rows; a page is a slice
-of the chunks it spans.
+except those on the report's dimensions, ROAS and CPA divide the row's sums (None where the
+divisor is 0 or unknown), and rows are sorted by the chosen keys (None last, either way),
+then by period and dimensions, so that pages are stable. The whole report is computed once
+per data version and set of parameters, kept in the shared cache in chunks of rows; a page
+is a slice of the chunks it spans.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from typing import Any, cast
 
@@ -27,7 +29,13 @@ from marketing_op.core.pagination import PageParams, PageRows
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.reads.reports.parameters import DIMENSION_FILTERS, ReportParams
 from marketing_op.measurements.reads.reports.periods import period_count, period_label, periods_of
-from marketing_op.measurements.reads.reports.sums import Key, Sums, report_sums, too_large
+from marketing_op.measurements.reads.reports.sums import (
+    Key,
+    Sums,
+    known_sum,
+    report_sums,
+    too_large,
+)
 from marketing_op.measurements.reads.summaries import TOTALS_CACHE_SECONDS, measurement_days
 
 MAX_REPORT_ROWS = 100_000
@@ -39,11 +47,15 @@ REPORT_CHUNK_ROWS = 1_000
 page of a long report costs what a page of a short one does."""
 
 
+Metrics = dict[str, float | None]
+"""A metric's value per name; None where it is not known (spend, ROAS, CPA, a change)."""
+
+
 @dataclass(frozen=True)
 class Report:
     rows: list[dict[str, Any]]
-    totals: dict[str, float]
-    previous_totals: dict[str, float] | None
+    totals: Metrics
+    previous_totals: Metrics | None
 
 
 @dataclass(frozen=True)
@@ -165,7 +177,7 @@ def _report(
         # The days of the shares' denominators, which hold every row's days too.
         days = measurement_days(organization=organization, filters=_of_every_group(filters, params))
         if not days.days:
-            return Report([], _metrics(params, 0.0, 0, 0.0), None)
+            return Report([], _metrics(params, (0.0, 0, None), 0.0), None)
         first = first or datetime.date.fromordinal(days.days[0])
         last = last or datetime.date.fromordinal(days.days[-1])
     current = _range(organization, filters, params, first, last)
@@ -219,6 +231,7 @@ def _range(
         dimensions=params.dimensions,
         granularity=granularity,
         limit=MAX_REPORT_ROWS,
+        spend=params.with_spend,
     )
     if granularity == "total":
         sums = {(first, *key[1:]): value for key, value in sums.items()}
@@ -233,8 +246,9 @@ def _range(
                 dimensions=[],
                 granularity=granularity,
                 limit=MAX_REPORT_ROWS,
+                spend=False,
             )
-        for key, (conversions, _) in of_every_group.items():
+        for key, (conversions, _, _) in of_every_group.items():
             denominators[first if granularity == "total" else key[0]] += conversions
     return _Range(sums, periods, dict(denominators))
 
@@ -267,34 +281,52 @@ def _matched(previous: _Range, periods: list[datetime.date]) -> _Range:
     )
 
 
-def _values(key: Key, params: ReportParams, found: _Range) -> dict[str, float]:
-    conversions, measurements = found.sums.get(key, (0.0, 0))
-    denominator = found.denominators.get(key[0], 0.0)
-    return _metrics(params, conversions, measurements, denominator)
+NO_SUMS = (0.0, 0, None)
+"""The sums of a group without measurements in a period: no conversions, no known spend."""
+
+
+def _values(key: Key, params: ReportParams, found: _Range) -> Metrics:
+    return _metrics(params, found.sums.get(key, NO_SUMS), found.denominators.get(key[0], 0.0))
 
 
 def _metrics(
-    params: ReportParams, conversions: float, measurements: int, denominator: float
-) -> dict[str, float]:
-    every = {
+    params: ReportParams, sums: tuple[float, int, float | None], denominator: float
+) -> Metrics:
+    """The chosen metrics of summed conversions, measurements and spend (None: unknown).
+    ROAS is conversions per unit of spend, CPA spend per conversion; each is None where its
+    divisor is 0 or the spend is unknown."""
+    conversions, measurements, spend = sums
+    every: Metrics = {
         "conversions": conversions,
         "measurements": measurements,
         "share": conversions / denominator if denominator else 0.0,
+        "spend": spend,
+        "roas": conversions / spend if spend else None,
+        "cpa": spend / conversions if spend is not None and conversions else None,
     }
     return {name: every[name] for name in params.chosen_metrics}
 
 
-def _totals(params: ReportParams, found: _Range) -> dict[str, float]:
-    conversions = sum(value[0] for value in found.sums.values())
-    measurements = sum(value[1] for value in found.sums.values())
-    return _metrics(params, conversions, measurements, sum(found.denominators.values()))
+def _totals(params: ReportParams, found: _Range) -> Metrics:
+    spend = None
+    for value in found.sums.values():
+        spend = known_sum(spend, value[2])
+    sums = (
+        sum(value[0] for value in found.sums.values()),
+        sum(value[1] for value in found.sums.values()),
+        spend,
+    )
+    return _metrics(params, sums, sum(found.denominators.values()))
 
 
-def _change(now: dict[str, float], before: dict[str, float]) -> dict[str, float | None]:
-    return {
-        name: (value - before[name]) / before[name] if before[name] else None
-        for name, value in now.items()
-    }
+def _change(now: Metrics, before: Metrics) -> Metrics:
+    """The relative change of each metric; None where either value is unknown or the
+    previous one is 0."""
+    changes: Metrics = {}
+    for name, value in now.items():
+        earlier = before[name]
+        changes[name] = (value - earlier) / earlier if value is not None and earlier else None
+    return changes
 
 
 def _row(
@@ -315,14 +347,25 @@ def _row(
 
 def _ordered(keys: list[Key], params: ReportParams, current: _Range) -> list[Key]:
     """The keys in the chosen order, then by period and dimensions: one stable sort per
-    chosen key, the last one first, over keys sorted by period and dimensions."""
+    chosen key, the last one first, over keys sorted by period and dimensions. A metric
+    that is None (an unknown spend, ROAS or CPA) sorts last, ascending or descending."""
     keys.sort()
     position = {"period": 0} | {name: index + 1 for index, name in enumerate(params.dimensions)}
     for name in reversed(params.order_by):
         bare = name.removeprefix("-")
+        descending = name.startswith("-")
         if bare in position:
             sort_key: Any = itemgetter(position[bare])
         else:
-            sort_key = {key: _values(key, params, current)[bare] for key in keys}.__getitem__
-        keys.sort(key=sort_key, reverse=name.startswith("-"))
+            values = {key: _values(key, params, current)[bare] for key in keys}
+            sort_key = partial(_none_last, values, descending)
+        keys.sort(key=sort_key, reverse=descending)
     return keys
+
+
+def _none_last(values: dict[Key, float | None], descending: bool, key: Key) -> tuple[bool, float]:
+    """A sort key that puts None after every number, in either direction."""
+    value = values[key]
+    if value is None:
+        return (not descending, 0.0)
+    return (descending, value)

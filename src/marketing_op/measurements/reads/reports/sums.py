@@ -1,11 +1,13 @@
-"""The sums of a report in SQL: conversions and measurements per period and group, by one
-GROUP BY on the period (computed by the database, through Django's ``Trunc``) and the
+"""The sums of a report in SQL: conversions, measurements and spend per period and group, by
+one GROUP BY on the period (computed by the database, through Django's ``Trunc``) and the
 dimensions.
 
 Products, campaign types and channels are read from the summaries: for weeks and totals,
 whole weeks from the weekly summary and the days of cut weeks from the daily one (see
 ``summaries.summary_reads``); for other periods, from the daily summary. A campaign
-dimension or filter reads the measurements (the summaries keep no campaigns).
+dimension or filter reads the measurements (the summaries keep no campaigns). Spend is SQL's
+``SUM``: the sum of the known spend, None where no row summed has a known spend; it is summed
+only for a report that shows it (or a ratio of it), and None otherwise.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from marketing_op.measurements.reads.summaries import (
 
 Key = tuple[Any, ...]
 """(period start, or None for total, then the dimensions' values in the report's order)."""
-Sums = dict[Key, tuple[float, int]]
-"""(conversions, measurements) per key."""
+Sums = dict[Key, tuple[float, int, float | None]]
+"""(conversions, measurements, spend) per key; spend None where none is known."""
 
 SUMMARY_FIELDS = {
     "product": "product__name",
@@ -58,15 +60,18 @@ def report_sums(
     dimensions: list[str],
     granularity: str,
     limit: int,
+    spend: bool,
 ) -> Sums:
-    """Conversions and measurements per period and group of the rows that match; more
-    than ``limit`` keys is refused (400) after reading at most ``limit + 1`` per query."""
+    """Conversions, measurements and (with ``spend``) spend per period and group of the rows
+    that match; more than ``limit`` keys is refused (400) after reading at most ``limit + 1``
+    per query."""
     if "campaign" in dimensions or filters.campaigns:
         measurements = measurement_base(organization=organization, filters=filters)
         return _summed(
             [(measurements, _period(granularity, "date"), Count("pk"))],
             [MEASUREMENT_FIELDS[name] for name in dimensions],
             limit,
+            spend,
         )
     fields = [SUMMARY_FIELDS[name] for name in dimensions]
     if granularity in ("week", "total"):
@@ -81,11 +86,13 @@ def report_sums(
             )
             for part in (summaries.parts if summaries else [])
         ]
-        return _summed(parts, fields, limit)
+        return _summed(parts, fields, limit, spend)
     daily = DailyConversions.objects.filter(organization=organization, **_dates(filters)).filter(
         filters.names_q(SUMMARY_NAME_FIELDS)
     )
-    return _summed([(daily, _period(granularity, "date"), Sum("measurements"))], fields, limit)
+    return _summed(
+        [(daily, _period(granularity, "date"), Sum("measurements"))], fields, limit, spend
+    )
 
 
 def _dates(filters: MeasurementFilters) -> dict[str, datetime.date]:
@@ -106,29 +113,56 @@ def _period(granularity: str, field: str) -> Any:
     return Trunc(field, granularity, output_field=DateField())
 
 
-def _summed(parts: list[tuple[QuerySet, Any, Any]], fields: list[str], limit: int) -> Sums:
-    sums: dict[Key, tuple[float, int]] = {}
+def _summed(
+    parts: list[tuple[QuerySet, Any, Any]], fields: list[str], limit: int, spend: bool
+) -> Sums:
+    width = 3 if spend else 2
+    sums: Sums = {}
     for rows, period, counted in parts:
+        summed: dict[str, Any] = {
+            "report_conversions": Sum("conversions"),
+            "report_measurements": counted,
+        }
+        if spend:
+            summed["report_spend"] = Sum("spend")
         grouped_by = [*(["report_period"] if period is not None else []), *fields]
         if period is not None:
             rows = rows.annotate(report_period=period)
         if not grouped_by:  # one group: no GROUP BY at all
-            total = rows.aggregate(conversions=Sum("conversions"), measurements=counted)
-            found = [(total["conversions"], total["measurements"])] if total["measurements"] else []
+            total = rows.aggregate(**summed)
+            found = [tuple(total[name] for name in summed)] if total["report_measurements"] else []
         else:
             found = list(
                 rows.values(*grouped_by)
-                .annotate(report_conversions=Sum("conversions"), report_measurements=counted)
+                .annotate(**summed)
                 .order_by()
-                .values_list(*grouped_by, "report_conversions", "report_measurements")[: limit + 1]
+                .values_list(*grouped_by, *summed)[: limit + 1]
             )
         if len(found) > limit:
             raise too_large(limit)
         for row in found:
-            conversions, measurements = row[-2], row[-1]
-            key: Key = tuple(row[:-2]) if period is not None else (None, *row[:-2])
-            before = sums.get(key, (0.0, 0))
-            sums[key] = (before[0] + conversions, before[1] + int(measurements))
+            conversions, measurements = row[-width], int(row[-width + 1])
+            spent = row[-1] if spend else None
+            group = tuple(row[:-width])
+            key: Key = group if period is not None else (None, *group)
+            before = sums.get(key)
+            if before is None:
+                sums[key] = (float(conversions), measurements, spent)
+            else:
+                sums[key] = (
+                    before[0] + conversions,
+                    before[1] + measurements,
+                    known_sum(before[2], spent),
+                )
     if len(sums) > limit:
         raise too_large(limit)
     return sums
+
+
+def known_sum(first: float | None, second: float | None) -> float | None:
+    """The sum of two spends as SQL's ``SUM`` adds them: None only when both are unknown."""
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return first + second
