@@ -1,0 +1,315 @@
+"""Exports of whole results as files: the measurements list and reports as CSV or Apache
+Parquet (``format=csv``/``format=parquet`` or ``Accept`` on their endpoints, and
+``marketing-op export``), every row of the filtered result rather than one page.
+
+Measurements are read a chunk at a time through one query in list order
+(``measurement_pages.measurement_rows``) and each chunk is written and handed on before the
+next is read, so memory stays flat whatever the number of rows. A report is computed whole
+(``reports.report.report_get``, at most 100,000 rows) and written a chunk at a time. A CSV
+export of measurements is a file of the import format: its columns, floats written exactly,
+and names quoted as ``imports.formats.formula_quoted`` says, so that it re-imports
+unchanged and no spreadsheet runs a name as a formula. Parquet columns are typed and
+written a row group at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+from ninja import Field, Schema
+
+from marketing_op.accounts.models import Organization
+from marketing_op.measurements.filters import MeasurementFilters
+from marketing_op.measurements.imports.formats import FormulaQuotedNames
+from marketing_op.measurements.reads.measurement_pages import measurement_rows
+from marketing_op.measurements.reads.reports.parameters import ReportParams
+from marketing_op.measurements.reads.reports.report import report_get
+from marketing_op.measurements.reads.summaries import measurement_days
+
+AnswerFormat = Literal["json", "csv", "parquet"]
+ExportFormat = Literal["csv", "parquet"]
+CONTENT_TYPES: dict[AnswerFormat, str] = {
+    "json": "application/json",
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+}
+"""The media types of the answers, in the order preferred when ``Accept`` ranks them alike."""
+CHUNK_ROWS = 10_000
+"""Rows read from the database and written at a time."""
+ROW_GROUP_ROWS = 100_000
+"""Rows of a Parquet row group (the last one may hold fewer)."""
+MAX_ACCEPT_RANGES = 50
+
+
+class ExportParams(Schema):
+    format: AnswerFormat | None = Field(
+        None,
+        description="json (a page, the default), or csv or parquet: the whole result as a file.",
+    )
+
+
+# --- columns --------------------------------------------------------------------------------
+
+TEXT, DATE, NUMBER, INTEGER = "text", "date", "number", "integer"
+
+
+class ExportColumn(NamedTuple):
+    """A column of an export: its name, what it holds (``TEXT``, ``DATE``, ``NUMBER``,
+    ``INTEGER``), whether it may be empty, and, for measurements, the field it is read from."""
+
+    name: str
+    kind: str
+    nullable: bool = False
+    field: str = ""
+
+
+MEASUREMENT_COLUMNS = (
+    ExportColumn("product", TEXT, field="product_name"),
+    ExportColumn("campaign_type", TEXT, field="campaign_type"),
+    ExportColumn("campaign", TEXT, field="campaign_name"),
+    ExportColumn("channel", TEXT, field="channel_name"),
+    ExportColumn("date", DATE, field="date"),
+    ExportColumn("conversions", NUMBER, field="conversions"),
+)
+"""The columns of a measurements export: those of the import format, in its order."""
+METRIC_KINDS = {"measurements": INTEGER}
+"""Metrics that are not a float (``NUMBER``)."""
+
+
+def report_columns(params: ReportParams) -> list[ExportColumn]:
+    """The dimensions, ``period`` (not for ``total``), ``period_start`` and the metrics;
+    with a comparison, ``previous_<metric>`` and ``change_<metric>`` (empty where the
+    previous value is 0) after them."""
+    columns = [ExportColumn(name, TEXT) for name in params.dimensions]
+    if params.granularity != "total":
+        columns.append(ExportColumn("period", TEXT))
+    columns.append(ExportColumn("period_start", DATE))
+    metrics = params.chosen_metrics
+    columns += [ExportColumn(name, METRIC_KINDS.get(name, NUMBER), True) for name in metrics]
+    if params.compared:
+        columns += [
+            ExportColumn(f"previous_{name}", METRIC_KINDS.get(name, NUMBER), True)
+            for name in metrics
+        ]
+        columns += [ExportColumn(f"change_{name}", NUMBER, True) for name in metrics]
+    return columns
+
+
+def _report_values(row: dict[str, Any], params: ReportParams) -> tuple[Any, ...]:
+    values = [row[name] for name in params.dimensions]
+    if params.granularity != "total":
+        values.append(row["period"])
+    values.append(row["period_start"])
+    metrics = params.chosen_metrics
+    values += [row[name] for name in metrics]
+    if params.compared:
+        values += [row["previous"][name] for name in metrics]
+        values += [row["change"][name] for name in metrics]
+    return tuple(values)
+
+
+# --- exports --------------------------------------------------------------------------------
+
+
+@dataclass
+class Export:
+    """A file being written: its name, media type and bytes (read once, a chunk at a time);
+    ``rows`` counts the rows written so far."""
+
+    file_name: str
+    content_type: str
+    chunks: Iterator[bytes] = field(default_factory=lambda: iter(()))
+    rows: int = 0
+
+    def _counted(self, chunks: Iterable[Sequence[tuple[Any, ...]]]) -> Iterator[Sequence[Any]]:
+        for rows in chunks:
+            self.rows += len(rows)
+            yield rows
+
+
+def _export(
+    name: str,
+    columns: Sequence[ExportColumn],
+    chunks: Iterable[Sequence[tuple[Any, ...]]],
+    file_format: ExportFormat,
+) -> Export:
+    export = Export(f"{name}.{file_format}", CONTENT_TYPES[file_format])
+    rows = export._counted(chunks)
+    if file_format == "csv":
+        export.chunks = _csv_chunks(columns, rows)
+    else:
+        export.chunks = _parquet_chunks(columns, rows)
+    return export
+
+
+def measurement_export(
+    *, organization: Organization, filters: MeasurementFilters, file_format: ExportFormat
+) -> Export:
+    """Every measurement that the filters select, in list order, as a file named after its
+    first and last day (``measurements-2021-01-01-2021-12-31.csv``; ``measurements.csv``
+    when there is none)."""
+    filters.check_date_range()
+    days = measurement_days(organization=organization, filters=filters).days
+    name = "measurements"
+    if days:
+        first, last = (datetime.date.fromordinal(day) for day in (days[0], days[-1]))
+        name += f"-{first}-{last}"
+    chunks = measurement_rows(
+        organization=organization,
+        filters=filters,
+        fields=[column.field for column in MEASUREMENT_COLUMNS],
+        chunk_rows=CHUNK_ROWS,
+    )
+    return _export(name, MEASUREMENT_COLUMNS, chunks, file_format)
+
+
+def report_export(
+    *,
+    organization: Organization,
+    filters: MeasurementFilters,
+    params: ReportParams,
+    file_format: ExportFormat,
+) -> Export:
+    """Every row of the report (no page), its columns as :func:`report_columns` says, in a
+    file named after its dimensions, granularity and dates
+    (``report-product-month-2021-01-01-2021-12-31.csv``). The report is computed (or read
+    from the cache) before the first byte, so that a report refused (400) is refused whole."""
+    report = report_get(organization=organization, filters=filters, params=params)
+    parts = ["report", *params.dimensions, params.granularity]
+    parts += [str(day) for day in (filters.start_date, filters.end_date) if day]
+    rows = report.rows
+
+    def chunks() -> Iterator[list[tuple[Any, ...]]]:
+        for start in range(0, len(rows), CHUNK_ROWS):
+            yield [_report_values(row, params) for row in rows[start : start + CHUNK_ROWS]]
+
+    return _export("-".join(parts), report_columns(params), chunks(), file_format)
+
+
+def export_format_chosen(*, requested: AnswerFormat | None, accept: str) -> AnswerFormat:
+    """``json``, ``csv`` or ``parquet``: the ``format`` parameter when given, else the media
+    type of ``CONTENT_TYPES`` that the ``Accept`` header ranks highest (by its ``q``, from
+    the most specific range that matches), JSON on a tie, when nothing is acceptable, and
+    without the header."""
+    if requested:
+        return requested
+    ranges: dict[str, float] = {}
+    for item in accept.split(",")[:MAX_ACCEPT_RANGES]:
+        media_range, *parameters = item.split(";")
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip()[:8])
+                except ValueError:
+                    quality = 0.0
+        ranges.setdefault(media_range.strip().lower(), quality if 0 <= quality <= 1 else 0.0)
+    best: AnswerFormat = "json"
+    best_quality = 0.0
+    for name, media_type in CONTENT_TYPES.items():
+        kind = media_type.split("/")[0]
+        for media_range in (media_type, f"{kind}/*", "*/*"):
+            if media_range in ranges:
+                if ranges[media_range] > best_quality:
+                    best, best_quality = name, ranges[media_range]
+                break
+    return best
+
+
+# --- writers --------------------------------------------------------------------------------
+
+
+def _csv_chunks(
+    columns: Sequence[ExportColumn], chunks: Iterable[Sequence[tuple[Any, ...]]]
+) -> Iterator[bytes]:
+    """The header, then each chunk of rows as UTF-8 CSV text: floats as ``repr`` writes
+    them (exact), dates as ISO dates, empty for null, text quoted against formulas."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([column.name for column in columns])
+    texts = [position for position, column in enumerate(columns) if column.kind == TEXT]
+    cell = FormulaQuotedNames().__getitem__
+    for rows in chunks:
+        if not rows:
+            continue
+        values: list[Iterable[Any]] = list(zip(*rows, strict=True))
+        for position in texts:
+            values[position] = map(cell, values[position])
+        writer.writerows(zip(*values, strict=True))
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+
+
+class _Drain(io.RawIOBase):
+    """A file that the Parquet writer writes to and that is emptied after each row group."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parts: list[bytes] = []
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        written = bytes(data)
+        self._parts.append(written)
+        self._position += len(written)
+        return len(written)
+
+    def tell(self) -> int:
+        return self._position
+
+    def take(self) -> bytes:
+        taken = b"".join(self._parts)
+        self._parts.clear()
+        return taken
+
+
+def _parquet_chunks(
+    columns: Sequence[ExportColumn], chunks: Iterable[Sequence[tuple[Any, ...]]]
+) -> Iterator[bytes]:
+    """A Parquet file written a row group (``ROW_GROUP_ROWS``) at a time: each chunk of rows
+    becomes typed Arrow arrays at once, and each row group's bytes are handed on as soon as
+    it is written. pyarrow is imported here, by the exports that need it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {TEXT: pa.string(), DATE: pa.date32(), NUMBER: pa.float64(), INTEGER: pa.int64()}
+    schema = pa.schema(
+        [pa.field(column.name, types[column.kind], column.nullable) for column in columns]
+    )
+    sink = _Drain()
+    batches: list[Any] = []
+    held = 0
+    with pq.ParquetWriter(sink, schema) as writer:
+        for rows in chunks:
+            if not rows:
+                continue
+            values = list(zip(*rows, strict=True))
+            batches.append(
+                pa.RecordBatch.from_arrays(
+                    [
+                        pa.array(value, arrow_type)
+                        for value, arrow_type in zip(values, schema.types, strict=True)
+                    ],
+                    schema=schema,
+                )
+            )
+            held += len(rows)
+            if held >= ROW_GROUP_ROWS:
+                writer.write_table(pa.Table.from_batches(batches, schema), row_group_size=held)
+                batches, held = [], 0
+                yield sink.take()
+        if batches:
+            writer.write_table(pa.Table.from_batches(batches, schema), row_group_size=held)
+    yield sink.take()
