@@ -1,5 +1,6 @@
-"""Properties of the import: any valid file round-trips exactly through the API; any file
-with one bad line changes nothing."""
+"""Properties of the import: any valid file round-trips exactly through the API (names
+quoted against spreadsheet formulas as exports write them); any file with one bad line
+changes nothing."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from marketing_op.accounts.models import User
 from marketing_op.accounts.services import token_issue
 from marketing_op.measurements.imports import CSV_COLUMNS
+from marketing_op.measurements.imports.formats import formula_quoted
 from marketing_op.measurements.models import (
     MAX_CONVERSIONS,
     DailyConversions,
@@ -33,7 +35,9 @@ names = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
     min_size=1,
     max_size=12,
-) | st.sampled_from(["tv", "dv360 - prospecting", "a, b", 'say "hi"', "line\nbreak"])
+) | st.sampled_from(
+    ["tv", "dv360 - prospecting", "a, b", 'say "hi"', "line\nbreak", "=SUM(A1)", "'abc", "-x", "''"]
+)
 names = names.filter(lambda name: name == name.strip() and "\x00" not in name)
 days = st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2100, 12, 31))
 conversions = st.floats(
@@ -54,7 +58,9 @@ def as_csv(rows: list[tuple[Any, ...]]) -> str:
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows((*row[:4], row[4].isoformat(), repr(row[5])) for row in rows)
+    writer.writerows(
+        (*map(formula_quoted, row[:4]), row[4].isoformat(), repr(row[5])) for row in rows
+    )
     return stream.getvalue()
 
 

@@ -116,6 +116,7 @@ def _export(
         filters = MeasurementFilters.model_validate(
             {name: options[name] for name in (*FILTERS, "start_date", "end_date")}
         )
+        filters.check_date_range()
         if what == "measurements":
             return measurement_export(
                 organization=organization, filters=filters, file_format=file_format
