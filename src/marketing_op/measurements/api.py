@@ -83,7 +83,7 @@ def _export_format(
     chosen = export_format_chosen(
         requested=export.format, accept=request.headers.get("Accept", "")
     )
-    if chosen == "json":
+    if chosen is None:
         return None
     paged = [name for name in PAGE_PARAMETERS if name in request.GET]
     if paged:

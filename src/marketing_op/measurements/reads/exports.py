@@ -33,12 +33,18 @@ from marketing_op.measurements.reads.summaries import measurement_days
 
 AnswerFormat = Literal["json", "csv", "parquet"]
 ExportFormat = Literal["csv", "parquet"]
-CONTENT_TYPES: dict[AnswerFormat, str] = {
-    "json": "application/json",
+EXPORTS: dict[AnswerFormat, ExportFormat | None] = {"json": None, "csv": "csv", "parquet": "parquet"}
+"""The export that each ``format`` asks for (None: the JSON page)."""
+MEDIA_TYPES: dict[ExportFormat | None, str] = {
+    None: "application/json",
     "csv": "text/csv",
     "parquet": "application/vnd.apache.parquet",
 }
-"""The media types of the answers, in the order preferred when ``Accept`` ranks them alike."""
+"""The media type of each answer, in the order preferred when ``Accept`` ranks them alike."""
+CONTENT_TYPES: dict[ExportFormat, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+}
 CHUNK_ROWS = 10_000
 """Rows read from the database and written at a time."""
 ROW_GROUP_ROWS = 100_000
@@ -126,7 +132,9 @@ class Export:
     chunks: Iterator[bytes] = field(default_factory=lambda: iter(()))
     rows: int = 0
 
-    def _counted(self, chunks: Iterable[Sequence[tuple[Any, ...]]]) -> Iterator[Sequence[Any]]:
+    def _counted(
+        self, chunks: Iterable[Sequence[tuple[Any, ...]]]
+    ) -> Iterator[Sequence[tuple[Any, ...]]]:
         for rows in chunks:
             self.rows += len(rows)
             yield rows
@@ -191,13 +199,13 @@ def report_export(
     return _export("-".join(parts), report_columns(params), chunks(), file_format)
 
 
-def export_format_chosen(*, requested: AnswerFormat | None, accept: str) -> AnswerFormat:
-    """``json``, ``csv`` or ``parquet``: the ``format`` parameter when given, else the media
-    type of ``CONTENT_TYPES`` that the ``Accept`` header ranks highest (by its ``q``, from
-    the most specific range that matches), JSON on a tie, when nothing is acceptable, and
-    without the header."""
-    if requested:
-        return requested
+def export_format_chosen(*, requested: AnswerFormat | None, accept: str) -> ExportFormat | None:
+    """The export asked for (None: the JSON page): by the ``format`` parameter when given,
+    else the answer of ``MEDIA_TYPES`` that the ``Accept`` header ranks highest (by the
+    ``q`` of the most specific range that matches it); JSON on a tie, when nothing is
+    acceptable, and without the header."""
+    if requested is not None:
+        return EXPORTS[requested]
     ranges: dict[str, float] = {}
     for item in accept.split(",")[:MAX_ACCEPT_RANGES]:
         media_range, *parameters = item.split(";")
@@ -210,9 +218,9 @@ def export_format_chosen(*, requested: AnswerFormat | None, accept: str) -> Answ
                 except ValueError:
                     quality = 0.0
         ranges.setdefault(media_range.strip().lower(), quality if 0 <= quality <= 1 else 0.0)
-    best: AnswerFormat = "json"
+    best: ExportFormat | None = None
     best_quality = 0.0
-    for name, media_type in CONTENT_TYPES.items():
+    for name, media_type in MEDIA_TYPES.items():
         kind = media_type.split("/")[0]
         for media_range in (media_type, f"{kind}/*", "*/*"):
             if media_range in ranges:
