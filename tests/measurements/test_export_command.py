@@ -62,7 +62,7 @@ def test_measurements_are_exported_to_a_file_as_the_api_exports_them(acme, tmp_p
     assert path.read_bytes() == api_export(acme, "/api/marketing/measurements/", query)
     first = f"cola,branding,'=launch,tv,2021-01-01,{ROWS[0].conversions!r}"
     assert path.read_text().splitlines()[1] == first
-    assert said == f"Exported 10 rows to {path} (csv) in " + said.split(" in ")[1]
+    assert said.startswith(f"Exported 10 rows to {path} (csv) in ")
     assert not list(tmp_path.glob(".*partial"))
 
 

@@ -220,12 +220,12 @@ def export_format_chosen(*, requested: AnswerFormat | None, accept: str) -> Expo
         ranges.setdefault(media_range.strip().lower(), quality if 0 <= quality <= 1 else 0.0)
     best: ExportFormat | None = None
     best_quality = 0.0
-    for name, media_type in MEDIA_TYPES.items():
+    for answer, media_type in MEDIA_TYPES.items():
         kind = media_type.split("/")[0]
         for media_range in (media_type, f"{kind}/*", "*/*"):
             if media_range in ranges:
                 if ranges[media_range] > best_quality:
-                    best, best_quality = name, ranges[media_range]
+                    best, best_quality = answer, ranges[media_range]
                 break
     return best
 
