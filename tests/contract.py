@@ -9,8 +9,8 @@ from typing import Any
 
 from django.test import Client
 from openapi_core import Config, OpenAPI
-from openapi_core.deserializing.media_types.util import plain_loads
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
+from openapi_core.deserializing.media_types.util import plain_loads
 
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
 

@@ -31,7 +31,12 @@ def exported() -> dict[str, bytes]:
 
 
 def _export(
-    path: str, query: str, client: Client, conversation: Conversation, exported: dict, **headers: str
+    path: str,
+    query: str,
+    client: Client,
+    conversation: Conversation,
+    exported: dict,
+    **headers: str,
 ) -> None:
     conversation.response = client.get(url(path, query), **conversation.headers, **headers)
     if conversation.response.status_code == 200 and conversation.response.streaming:

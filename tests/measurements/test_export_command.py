@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import io
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -85,8 +84,7 @@ def test_a_report_is_exported_with_the_apis_options(acme, tmp_path):
         "2021-01-10",
         "--compare",
         "previous_period",
-        "--order-by",
-        "-conversions",
+        "--order-by=-conversions",
         "--no-fill",
         "-o",
         str(path),
@@ -110,9 +108,7 @@ def test_a_report_is_exported_with_the_apis_options(acme, tmp_path):
     assert table.num_rows == 2
 
 
-def test_standard_output_takes_the_file_and_the_summary_goes_to_standard_error(
-    acme, capsysbinary
-):
+def test_standard_output_takes_the_file_and_the_summary_goes_to_standard_error(acme, capsysbinary):
     call_command("export", "measurements", "--organization", "acme", "-o", "-", "--format", "csv")
 
     captured = capsysbinary.readouterr()
@@ -133,7 +129,15 @@ def test_standard_output_takes_the_file_and_the_summary_goes_to_standard_error(
         (["report", "--organization", "acme", "--dimensions", "colour"], "--dimensions: "),
         (["report", "--organization", "acme", "--compare", "previous_year"], "--compare: "),
         (
-            ["report", "--organization", "acme", "--start-date", "2021-02-01", "--end-date", "2021-01-01"],
+            [
+                "report",
+                "--organization",
+                "acme",
+                "--start-date",
+                "2021-02-01",
+                "--end-date",
+                "2021-01-01",
+            ],
             "End date should be greater than start date",
         ),
     ],
@@ -185,7 +189,17 @@ def test_the_command_exits_with_status_2_and_says_why(tmp_path):
     OrganizationFactory(name="acme")
 
     done = subprocess.run(
-        [MARKETING_OP, "export", "report", "--organization", "acme", "--granularity", "fortnight", "-o", str(tmp_path / "r.csv")],
+        [
+            MARKETING_OP,
+            "export",
+            "report",
+            "--organization",
+            "acme",
+            "--granularity",
+            "fortnight",
+            "-o",
+            str(tmp_path / "r.csv"),
+        ],
         env=child_environment(),
         capture_output=True,
         text=True,

@@ -8,7 +8,6 @@ import hashlib
 import io
 
 import pytest
-
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -139,9 +139,7 @@ def answer_cache_key(
     return data_cache_key(organization, "answer", f"{request.path}?{canonical.decode()}")
 
 
-def data_etag(
-    *, request: HttpRequest, organization: Organization, representation: str = ""
-) -> str:
+def data_etag(*, request: HttpRequest, organization: Organization, representation: str = "") -> str:
     """Changes whenever an import changes the organisation's data, and differs per URL and
     per ``representation`` (an export's file format, which ``Accept`` may choose)."""
     resource = f"{organization.pk}:{request.get_full_path()}".encode("utf-8", "replace")

@@ -80,9 +80,7 @@ def _export_format(
     """The file format of an export, or None for the JSON page. An export holds every row,
     so a page's parameters are refused rather than ignored."""
     response["Vary"] = "Accept"
-    chosen = export_format_chosen(
-        requested=export.format, accept=request.headers.get("Accept", "")
-    )
+    chosen = export_format_chosen(requested=export.format, accept=request.headers.get("Accept", ""))
     if chosen is None:
         return None
     paged = [name for name in PAGE_PARAMETERS if name in request.GET]

@@ -33,7 +33,11 @@ from marketing_op.measurements.reads.summaries import measurement_days
 
 AnswerFormat = Literal["json", "csv", "parquet"]
 ExportFormat = Literal["csv", "parquet"]
-EXPORTS: dict[AnswerFormat, ExportFormat | None] = {"json": None, "csv": "csv", "parquet": "parquet"}
+EXPORTS: dict[AnswerFormat, ExportFormat | None] = {
+    "json": None,
+    "csv": "csv",
+    "parquet": "parquet",
+}
 """The export that each ``format`` asks for (None: the JSON page)."""
 MEDIA_TYPES: dict[ExportFormat | None, str] = {
     None: "application/json",

@@ -38,11 +38,12 @@ PAGE = (
 """One page: a range of the unique index (organisation, date, names), which holds the list
 in order. The conditions are constant SQL with bound values (see :func:`_conditions`)."""
 EVERY_ROW = (
-    "SELECT {fields} FROM measurements_measurement m "
+    "SELECT {fields} FROM measurements_measurement m "  # noqa: S608 - constant SQL
     "WHERE m.organization_id = %s AND m.date >= %s{conditions} "
     f"ORDER BY {IN_LIST_ORDER}"
 )
-"""Every row of the list, in order: the same range of the index as a page, to its end."""
+"""Every row of the list, in order: the same range of the index as a page, to its end. The
+fields are columns of the measurements (checked) and the conditions constant SQL."""
 NAME_COLUMNS = {
     "products": "m.product_name",
     "campaign_types": "m.campaign_type",

@@ -74,11 +74,15 @@ class Command(BaseCommand):
         report.add_argument("--compare-start-date", metavar="YYYY-MM-DD")
         report.add_argument("--compare-end-date", metavar="YYYY-MM-DD")
         report.add_argument("--fill", action=argparse.BooleanOptionalAction, default=None)
-        report.add_argument("--order-by", action="append", default=[], metavar="[-]NAME")
+        report.add_argument(
+            "--order-by",
+            action="append",
+            default=[],
+            metavar="[-]NAME",
+            help="Descending as --order-by=-conversions.",
+        )
 
-    def handle(
-        self, *args: Any, what: str, organization: str, output: str, **options: Any
-    ) -> None:
+    def handle(self, *args: Any, what: str, organization: str, output: str, **options: Any) -> None:
         found = Organization.objects.filter(name=organization).first()
         if found is None:
             raise CommandError(f"No organisation named {organization!r}.", returncode=BAD_USAGE)
