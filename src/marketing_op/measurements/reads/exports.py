@@ -21,12 +21,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+from django.db import connection
 from ninja import Field, Schema
 
 from marketing_op.accounts.models import Organization
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.imports.formats import FormulaQuotedNames
-from marketing_op.measurements.reads.measurement_pages import measurement_rows
+from marketing_op.measurements.reads.measurement_pages import (
+    measurement_rows,
+    measurement_rows_copied,
+)
 from marketing_op.measurements.reads.reports.parameters import ReportParams
 from marketing_op.measurements.reads.reports.report import report_get
 from marketing_op.measurements.reads.summaries import measurement_days
@@ -87,6 +91,18 @@ MEASUREMENT_COLUMNS = (
     ExportColumn("conversions", NUMBER, field="conversions"),
 )
 """The columns of a measurements export: those of the import format, in its order."""
+CSV_CELLS = {
+    TEXT: (
+        "CASE WHEN left({0}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r', '''') "
+        "THEN '''' || {0} ELSE {0} END"
+    ),
+    DATE: "{0}",
+    NUMBER: "CASE WHEN {0} = trunc({0}) THEN trunc({0})::numeric || '.0' ELSE {0}::text END",
+}
+"""Each kind of cell of a measurements CSV as PostgreSQL writes it, the same text as the
+Python writer's: names quoted as ``formula_quoted`` says, and floats as Python's ``repr``
+(shortest exact digits, a whole number with ``.0``; conversions stay below 10^16, where
+``repr`` turns to exponents). Null stays null (an empty cell)."""
 METRIC_KINDS = {"measurements": INTEGER}
 """Metrics that are not a float (``NUMBER``)."""
 
@@ -143,6 +159,11 @@ class Export:
             self.rows += len(rows)
             yield rows
 
+    def _counted_text(self, chunks: Iterable[tuple[bytes, int]]) -> Iterator[bytes]:
+        for text, rows in chunks:
+            self.rows += rows
+            yield text
+
 
 def _export(
     name: str,
@@ -171,6 +192,8 @@ def measurement_export(
     if days:
         first, last = (datetime.date.fromordinal(day) for day in (days[0], days[-1]))
         name += f"-{first}-{last}"
+    if connection.vendor == "postgresql":
+        return _copied_export(organization, filters, name, file_format)
     chunks = measurement_rows(
         organization=organization,
         filters=filters,
@@ -178,6 +201,31 @@ def measurement_export(
         chunk_rows=CHUNK_ROWS,
     )
     return _export(name, MEASUREMENT_COLUMNS, chunks, file_format)
+
+
+def _copied_export(
+    organization: Organization, filters: MeasurementFilters, name: str, file_format: ExportFormat
+) -> Export:
+    """On PostgreSQL, the server writes the CSV text (``measurement_rows_copied``): the file
+    itself for CSV (cells as ``CSV_CELLS`` says), or plain text that Arrow's CSV reader turns
+    into typed columns for Parquet. The same bytes and rows as the Python writers, several
+    times faster."""
+    export = Export(f"{name}.{file_format}", CONTENT_TYPES[file_format])
+    if file_format == "csv":
+        cells = [
+            (column.name, CSV_CELLS[column.kind].format(f"m.{column.field}"))
+            for column in MEASUREMENT_COLUMNS
+        ]
+    else:
+        cells = [(column.name, f"m.{column.field}") for column in MEASUREMENT_COLUMNS]
+    text = export._counted_text(
+        measurement_rows_copied(organization=organization, filters=filters, cells=cells)
+    )
+    if file_format == "csv":
+        export.chunks = text
+    else:
+        export.chunks = _parquet_from_csv(MEASUREMENT_COLUMNS, text)
+    return export
 
 
 def report_export(
@@ -287,41 +335,89 @@ class _Drain(io.RawIOBase):
         return taken
 
 
-def _parquet_chunks(
-    columns: Sequence[ExportColumn], chunks: Iterable[Sequence[tuple[Any, ...]]]
-) -> Iterator[bytes]:
-    """A Parquet file written a row group (``ROW_GROUP_ROWS``) at a time: each chunk of rows
-    becomes typed Arrow arrays at once, and each row group's bytes are handed on as soon as
-    it is written. pyarrow is imported here, by the exports that need it."""
+def _parquet_schema(columns: Sequence[ExportColumn]) -> Any:
+    import pyarrow as pa
+
+    types = {TEXT: pa.string(), DATE: pa.date32(), NUMBER: pa.float64(), INTEGER: pa.int64()}
+    return pa.schema(
+        [pa.field(column.name, types[column.kind], column.nullable) for column in columns]
+    )
+
+
+def _parquet_written(schema: Any, batches: Iterable[Any]) -> Iterator[bytes]:
+    """A Parquet file of record batches, written a row group (``ROW_GROUP_ROWS``) at a time:
+    each row group's bytes are handed on as soon as it is written. pyarrow is imported
+    here, by the exports that need it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    types = {TEXT: pa.string(), DATE: pa.date32(), NUMBER: pa.float64(), INTEGER: pa.int64()}
-    schema = pa.schema(
-        [pa.field(column.name, types[column.kind], column.nullable) for column in columns]
-    )
     sink = _Drain()
-    batches: list[Any] = []
-    held = 0
+    held: list[Any] = []
+    count = 0
     with pq.ParquetWriter(sink, schema) as writer:
-        for rows in chunks:
-            if not rows:
+        for batch in batches:
+            held.append(batch)
+            count += batch.num_rows
+            if count < ROW_GROUP_ROWS:
                 continue
-            values = list(zip(*rows, strict=True))
-            batches.append(
-                pa.RecordBatch.from_arrays(
+            table = pa.Table.from_batches(held, schema)
+            while count >= ROW_GROUP_ROWS:
+                writer.write_table(table.slice(0, ROW_GROUP_ROWS), row_group_size=ROW_GROUP_ROWS)
+                table, count = table.slice(ROW_GROUP_ROWS), count - ROW_GROUP_ROWS
+                yield sink.take()
+            held = table.to_batches()
+        if count:
+            writer.write_table(pa.Table.from_batches(held, schema), row_group_size=count)
+    yield sink.take()
+
+
+def _parquet_chunks(
+    columns: Sequence[ExportColumn], chunks: Iterable[Sequence[tuple[Any, ...]]]
+) -> Iterator[bytes]:
+    """A Parquet file of rows, each chunk turned into typed Arrow arrays at once."""
+    import pyarrow as pa
+
+    schema = _parquet_schema(columns)
+
+    def batches() -> Iterator[Any]:
+        for rows in chunks:
+            if rows:
+                values = zip(*rows, strict=True)
+                yield pa.RecordBatch.from_arrays(
                     [
                         pa.array(value, arrow_type)
                         for value, arrow_type in zip(values, schema.types, strict=True)
                     ],
                     schema=schema,
                 )
+
+    return _parquet_written(schema, batches())
+
+
+def _parquet_from_csv(columns: Sequence[ExportColumn], text: Iterable[bytes]) -> Iterator[bytes]:
+    """A Parquet file of CSV text with a header, in chunks of whole lines (as PostgreSQL
+    writes it): Arrow's CSV parser turns each chunk straight into typed columns. Each chunk
+    is parsed from memory in this thread (a reader that pulled from the text itself would
+    read it from Arrow's own threads, which must not use this thread's connection)."""
+    import pyarrow as pa
+    import pyarrow.csv as arrow_csv
+
+    schema = _parquet_schema(columns)
+    parse = arrow_csv.ParseOptions(newlines_in_values=True)
+    convert = arrow_csv.ConvertOptions(
+        column_types=dict(zip(schema.names, schema.types, strict=True)),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+
+    def batches() -> Iterator[Any]:
+        skip = 1  # the header
+        for chunk in text:
+            read = arrow_csv.ReadOptions(column_names=schema.names, skip_rows=skip)
+            skip = 0
+            table = arrow_csv.read_csv(
+                pa.py_buffer(chunk), read_options=read, parse_options=parse, convert_options=convert
             )
-            held += len(rows)
-            if held >= ROW_GROUP_ROWS:
-                writer.write_table(pa.Table.from_batches(batches, schema), row_group_size=held)
-                batches, held = [], 0
-                yield sink.take()
-        if batches:
-            writer.write_table(pa.Table.from_batches(batches, schema), row_group_size=held)
-    yield sink.take()
+            yield from table.cast(schema).to_batches()
+
+    return _parquet_written(schema, batches())

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from typing import Any
 
+import psycopg
 from django.db import connection, transaction
 
 from marketing_op.accounts.models import Organization
@@ -119,6 +120,52 @@ def measurement_rows(
         cursor.execute(query, [organization.pk, filters.start_date or BEFORE_THE_DATA, *values])
         while rows := cursor.fetchmany(chunk_rows):
             yield rows
+
+
+COPY_CHUNK_BYTES = 1 << 20
+"""About how many bytes of CSV text :func:`measurement_rows_copied` hands on at a time."""
+
+
+def measurement_rows_copied(
+    *,
+    organization: Organization,
+    filters: MeasurementFilters,
+    cells: Sequence[tuple[str, str]],
+) -> Iterator[tuple[bytes, int]]:
+    """PostgreSQL only: every row of the measurements list, in list order, as CSV text that
+    the server writes itself (``COPY (SELECT ...) TO STDOUT``): a header of the cells'
+    names, then a line per row, each cell an SQL expression over the measurement ``m``
+    (constant text of the caller's). Dates are ISO dates and floats their shortest exact
+    text. Handed on about ``COPY_CHUNK_BYTES`` at a time, whole lines, each chunk with the
+    number of rows it holds; one query, so the rows are those of one moment.
+
+    The server does the work that Python would do per row (reading, formatting, quoting),
+    so this is several times faster than :func:`measurement_rows` and a writer in Python."""
+    filters.check_date_range()
+    conditions, values = _conditions(organization, filters, filters.end_date, None)
+    select = EVERY_ROW.format(
+        fields=", ".join(f'{expression} AS "{name}"' for name, expression in cells),
+        conditions=conditions,
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL DateStyle = 'ISO'")
+        cursor.execute("SET LOCAL extra_float_digits = 1")
+        raw = cursor.cursor
+        query = psycopg.ClientCursor(raw.connection).mogrify(
+            select, [organization.pk, filters.start_date or BEFORE_THE_DATA, *values]
+        )
+        with raw.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, HEADER true)") as copy:
+            parts: list[bytes] = []
+            size, rows = 0, -1  # the header is no row
+            for line in copy:  # one message per line
+                parts.append(bytes(line))
+                size += len(line)
+                rows += 1
+                if size >= COPY_CHUNK_BYTES:
+                    yield b"".join(parts), rows
+                    parts, size, rows = [], 0, 0
+            if parts:
+                yield b"".join(parts), rows
 
 
 def _conditions(
