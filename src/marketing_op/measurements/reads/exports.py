@@ -413,7 +413,9 @@ def _parquet_from_csv(columns: Sequence[ExportColumn], text: Iterable[bytes]) ->
     def batches() -> Iterator[Any]:
         skip = 1  # the header
         for chunk in text:
-            read = arrow_csv.ReadOptions(column_names=schema.names, skip_rows=skip)
+            read = arrow_csv.ReadOptions(
+                column_names=schema.names, skip_rows=skip, use_threads=False
+            )
             skip = 0
             table = arrow_csv.read_csv(
                 pa.py_buffer(chunk), read_options=read, parse_options=parse, convert_options=convert

@@ -155,10 +155,10 @@ def measurement_rows_copied(
             select, [organization.pk, filters.start_date or BEFORE_THE_DATA, *values]
         )
         with raw.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, HEADER true)") as copy:
-            parts: list[bytes] = []
+            parts: list[Any] = []
             size, rows = 0, -1  # the header is no row
-            for line in copy:  # one message per line
-                parts.append(bytes(line))
+            for line in copy:  # one message (a buffer of its own) per line
+                parts.append(line)
                 size += len(line)
                 rows += 1
                 if size >= COPY_CHUNK_BYTES:
