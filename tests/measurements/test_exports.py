@@ -550,3 +550,37 @@ def test_a_report_that_cannot_be_answered_is_a_json_error(
     assert response.status_code == status, response.content
     assert response["Content-Type"].startswith("application/json")
     assert not response.has_header("Content-Disposition")
+
+
+FLOATS = [
+    0.0,
+    1.0,
+    7.0,
+    1e15,
+    999999999999999.9,
+    123456789012345.0,
+    0.1,
+    0.30000000000000004,
+    1e-05,
+    0.0001,
+    1.5e-07,
+    2242.0662350159814,
+    5e-324,
+    2.2250738585072014e-308,
+    1e-300,
+    12345.678901234567,
+]
+
+
+def test_every_float_is_written_as_python_writes_it(api_client, auth, organization):
+    rows = [
+        MeasurementRow("cola", "branding", "wave", f"channel {n:02}", D(2021, 1, 4), value)
+        for n, value in enumerate(FLOATS)
+    ]
+    measurement_import(organization=organization, records=typed_records(rows))
+
+    _, *lines = csv_rows(whole(api_client.get(MEASUREMENTS, {"format": "csv"}, **auth)))
+
+    assert {line[3]: line[5] for line in lines} == {
+        row.channel: repr(row.conversions) for row in rows
+    }
