@@ -22,7 +22,7 @@ from marketing_op.measurements.imports import (
     typed_records,
 )
 from marketing_op.measurements.imports.formats import formula_quoted
-from marketing_op.measurements.reads import exports, measurement_pages
+from marketing_op.measurements.reads import export_writers, exports, measurement_pages
 from marketing_op.measurements.reads.reports import report as report_module
 from tests.factories import UserFactory, measurement
 
@@ -252,7 +252,7 @@ def test_a_parquet_export_has_typed_columns_and_every_row(api_client, auth, sale
 
 def test_parquet_is_written_a_row_group_at_a_time(api_client, auth, sales, monkeypatch):
     monkeypatch.setattr(exports, "CHUNK_ROWS", 20)
-    monkeypatch.setattr(exports, "ROW_GROUP_ROWS", 40)
+    monkeypatch.setattr(export_writers, "ROW_GROUP_ROWS", 40)
 
     response = api_client.get(MEASUREMENTS, {"format": "parquet"}, **auth)
 

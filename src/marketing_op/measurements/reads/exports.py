@@ -2,31 +2,38 @@
 Parquet (``format=csv``/``format=parquet`` or ``Accept`` on their endpoints, and
 ``marketing-op export``), every row of the filtered result rather than one page.
 
-Measurements are read a chunk at a time through one query in list order
-(``measurement_pages.measurement_rows``) and each chunk is written and handed on before the
-next is read, so memory stays flat whatever the number of rows. A report is computed whole
-(``reports.report.report_get``, at most 100,000 rows) and written a chunk at a time. A CSV
-export of measurements is a file of the import format: its columns, floats written exactly,
-and names quoted as ``imports.formats.formula_quoted`` says, so that it re-imports
-unchanged and no spreadsheet runs a name as a formula. Parquet columns are typed and
-written a row group at a time.
+Measurements come through one query in list order, so memory stays flat whatever the
+number of rows: on PostgreSQL as CSV text that the server writes
+(``measurement_pages.measurement_rows_copied``, cells as ``CSV_CELLS`` says), which is the
+CSV file itself or, parsed by Arrow, the Parquet file's columns; elsewhere as rows
+(``measurement_pages.measurement_rows``) that ``export_writers`` writes. A report is
+computed whole (``reports.report.report_get``, at most 100,000 rows) and written a chunk
+at a time. A CSV export of measurements is a file of the import format, so that it
+re-imports unchanged; no spreadsheet runs one of its names as a formula.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from django.db import connection
 from ninja import Field, Schema
 
 from marketing_op.accounts.models import Organization
 from marketing_op.measurements.filters import MeasurementFilters
-from marketing_op.measurements.imports.formats import FormulaQuotedNames
+from marketing_op.measurements.reads.export_writers import (
+    DATE,
+    INTEGER,
+    NUMBER,
+    TEXT,
+    ExportColumn,
+    csv_chunks,
+    parquet_chunks,
+    parquet_from_csv,
+)
 from marketing_op.measurements.reads.measurement_pages import (
     measurement_rows,
     measurement_rows_copied,
@@ -55,8 +62,6 @@ CONTENT_TYPES: dict[ExportFormat, str] = {
 }
 CHUNK_ROWS = 10_000
 """Rows read from the database and written at a time."""
-ROW_GROUP_ROWS = 100_000
-"""Rows of a Parquet row group (the last one may hold fewer)."""
 MAX_ACCEPT_RANGES = 50
 
 
@@ -68,19 +73,6 @@ class ExportParams(Schema):
 
 
 # --- columns --------------------------------------------------------------------------------
-
-TEXT, DATE, NUMBER, INTEGER = "text", "date", "number", "integer"
-
-
-class ExportColumn(NamedTuple):
-    """A column of an export: its name, what it holds (``TEXT``, ``DATE``, ``NUMBER``,
-    ``INTEGER``), whether it may be empty, and, for measurements, the field it is read from."""
-
-    name: str
-    kind: str
-    nullable: bool = False
-    field: str = ""
-
 
 MEASUREMENT_COLUMNS = (
     ExportColumn("product", TEXT, field="product_name"),
@@ -174,9 +166,9 @@ def _export(
     export = Export(f"{name}.{file_format}", CONTENT_TYPES[file_format])
     rows = export._counted(chunks)
     if file_format == "csv":
-        export.chunks = _csv_chunks(columns, rows)
+        export.chunks = csv_chunks(columns, rows)
     else:
-        export.chunks = _parquet_chunks(columns, rows)
+        export.chunks = parquet_chunks(columns, rows)
     return export
 
 
@@ -224,7 +216,7 @@ def _copied_export(
     if file_format == "csv":
         export.chunks = text
     else:
-        export.chunks = _parquet_from_csv(MEASUREMENT_COLUMNS, text)
+        export.chunks = parquet_from_csv(MEASUREMENT_COLUMNS, text)
     return export
 
 
@@ -280,146 +272,3 @@ def export_format_chosen(*, requested: AnswerFormat | None, accept: str) -> Expo
                     best, best_quality = answer, ranges[media_range]
                 break
     return best
-
-
-# --- writers --------------------------------------------------------------------------------
-
-
-def _csv_chunks(
-    columns: Sequence[ExportColumn], chunks: Iterable[Sequence[tuple[Any, ...]]]
-) -> Iterator[bytes]:
-    """The header, then each chunk of rows as UTF-8 CSV text: floats as ``repr`` writes
-    them (exact), dates as ISO dates, empty for null, text quoted against formulas."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([column.name for column in columns])
-    texts = [position for position, column in enumerate(columns) if column.kind == TEXT]
-    cell = FormulaQuotedNames().__getitem__
-    for rows in chunks:
-        if not rows:
-            continue
-        values: list[Iterable[Any]] = list(zip(*rows, strict=True))
-        for position in texts:
-            values[position] = map(cell, values[position])
-        writer.writerows(zip(*values, strict=True))
-        yield buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode()
-
-
-class _Drain(io.RawIOBase):
-    """A file that the Parquet writer writes to and that is emptied after each row group."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._parts: list[bytes] = []
-        self._position = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        written = bytes(data)
-        self._parts.append(written)
-        self._position += len(written)
-        return len(written)
-
-    def tell(self) -> int:
-        return self._position
-
-    def take(self) -> bytes:
-        taken = b"".join(self._parts)
-        self._parts.clear()
-        return taken
-
-
-def _parquet_schema(columns: Sequence[ExportColumn]) -> Any:
-    import pyarrow as pa
-
-    types = {TEXT: pa.string(), DATE: pa.date32(), NUMBER: pa.float64(), INTEGER: pa.int64()}
-    return pa.schema(
-        [pa.field(column.name, types[column.kind], column.nullable) for column in columns]
-    )
-
-
-def _parquet_written(schema: Any, batches: Iterable[Any]) -> Iterator[bytes]:
-    """A Parquet file of record batches, written a row group (``ROW_GROUP_ROWS``) at a time:
-    each row group's bytes are handed on as soon as it is written. pyarrow is imported
-    here, by the exports that need it."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    sink = _Drain()
-    held: list[Any] = []
-    count = 0
-    with pq.ParquetWriter(sink, schema) as writer:
-        for batch in batches:
-            held.append(batch)
-            count += batch.num_rows
-            if count < ROW_GROUP_ROWS:
-                continue
-            table = pa.Table.from_batches(held, schema)
-            while count >= ROW_GROUP_ROWS:
-                writer.write_table(table.slice(0, ROW_GROUP_ROWS), row_group_size=ROW_GROUP_ROWS)
-                table, count = table.slice(ROW_GROUP_ROWS), count - ROW_GROUP_ROWS
-                yield sink.take()
-            held = table.to_batches()
-        if count:
-            writer.write_table(pa.Table.from_batches(held, schema), row_group_size=count)
-    yield sink.take()
-
-
-def _parquet_chunks(
-    columns: Sequence[ExportColumn], chunks: Iterable[Sequence[tuple[Any, ...]]]
-) -> Iterator[bytes]:
-    """A Parquet file of rows, each chunk turned into typed Arrow arrays at once."""
-    import pyarrow as pa
-
-    schema = _parquet_schema(columns)
-
-    def batches() -> Iterator[Any]:
-        for rows in chunks:
-            if rows:
-                values = zip(*rows, strict=True)
-                yield pa.RecordBatch.from_arrays(
-                    [
-                        pa.array(value, arrow_type)
-                        for value, arrow_type in zip(values, schema.types, strict=True)
-                    ],
-                    schema=schema,
-                )
-
-    return _parquet_written(schema, batches())
-
-
-def _parquet_from_csv(columns: Sequence[ExportColumn], text: Iterable[bytes]) -> Iterator[bytes]:
-    """A Parquet file of CSV text with a header, in chunks of whole lines (as PostgreSQL
-    writes it): Arrow's CSV parser turns each chunk straight into typed columns. Each chunk
-    is parsed from memory in this thread (a reader that pulled from the text itself would
-    read it from Arrow's own threads, which must not use this thread's connection)."""
-    import pyarrow as pa
-    import pyarrow.csv as arrow_csv
-
-    schema = _parquet_schema(columns)
-    parse = arrow_csv.ParseOptions(newlines_in_values=True)
-    convert = arrow_csv.ConvertOptions(
-        column_types=dict(zip(schema.names, schema.types, strict=True)),
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
-
-    def batches() -> Iterator[Any]:
-        skip = 1  # the header
-        for chunk in text:
-            read = arrow_csv.ReadOptions(
-                column_names=schema.names, skip_rows=skip, use_threads=False
-            )
-            skip = 0
-            table = arrow_csv.read_csv(
-                pa.py_buffer(chunk), read_options=read, parse_options=parse, convert_options=convert
-            )
-            yield from table.cast(schema).to_batches()
-
-    return _parquet_written(schema, batches())
