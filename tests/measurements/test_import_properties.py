@@ -1,5 +1,6 @@
 """Properties of the import: any valid file (with or without spend) round-trips exactly
-through the API; any file with one bad line changes nothing."""
+through the API (names quoted against spreadsheet formulas as exports write them); any file
+with one bad line changes nothing."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from marketing_op.accounts.models import User
 from marketing_op.accounts.services import token_issue
 from marketing_op.measurements.imports import CSV_COLUMNS
+from marketing_op.measurements.imports.formats import formula_quoted
 from marketing_op.measurements.models import (
     MAX_CONVERSIONS,
     MAX_SPEND,
@@ -34,7 +36,9 @@ names = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
     min_size=1,
     max_size=12,
-) | st.sampled_from(["tv", "dv360 - prospecting", "a, b", 'say "hi"', "line\nbreak"])
+) | st.sampled_from(
+    ["tv", "dv360 - prospecting", "a, b", 'say "hi"', "line\nbreak", "=SUM(A1)", "'abc", "-x", "''"]
+)
 names = names.filter(lambda name: name == name.strip() and "\x00" not in name)
 days = st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2100, 12, 31))
 conversions = st.floats(
@@ -61,7 +65,7 @@ def as_csv(rows: list[tuple[Any, ...]], *, spend: bool = False) -> str:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow([*CSV_COLUMNS, "spend"] if spend else CSV_COLUMNS)
     for row in rows:
-        values = [*row[:4], row[4].isoformat(), repr(row[5])]
+        values = [*map(formula_quoted, row[:4]), row[4].isoformat(), repr(row[5])]
         if spend:
             values.append("" if row[6] is None else repr(row[6]))
         writer.writerow(values)

@@ -8,11 +8,16 @@ import hashlib
 import io
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from marketing_op.measurements.imports.formats import (
     CSV_COLUMNS,
+    FORMULA_STARTS,
     MeasurementRow,
     csv_records,
+    formula_quoted,
+    formula_unquoted,
     json_records,
     write_measurement_csv,
 )
@@ -401,3 +406,71 @@ def test_a_json_spend_too_large_for_a_float_is_reported_as_too_large():
     assert [(p.column, p.message) for p in problems.problems] == [
         ("spend", "must be a finite number, not negative")
     ]
+
+
+# --- names that a spreadsheet would run as formulas (OWASP, CSV Injection) ------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "cell"),
+    [
+        ("=SUM(A1)", "'=SUM(A1)"),
+        ("+1", "'+1"),
+        ("-x", "'-x"),
+        ("@home", "'@home"),
+        ("\tabc", "'\tabc"),
+        ("\rabc", "'\rabc"),
+        ("'abc", "''abc"),
+        ("''", "'''"),
+        ("'", "''"),
+        ("abc", "abc"),
+        ("a=b", "a=b"),
+        ("it's", "it's"),
+        ("", ""),
+    ],
+)
+def test_names_that_start_like_a_formula_or_a_quote_are_written_after_a_quote(name, cell):
+    assert formula_quoted(name) == cell
+    assert formula_unquoted(cell) == name
+
+
+@given(st.text(max_size=8) | st.sampled_from([*FORMULA_STARTS, "'"]).map(lambda c: c + "x"))
+def test_every_name_reads_back_from_its_cell_and_no_cell_starts_a_formula(name):
+    cell = formula_quoted(name)
+
+    assert formula_unquoted(cell) == name
+    assert not cell.startswith(FORMULA_STARTS)
+
+
+def test_a_csv_file_gives_names_without_the_quote_that_protects_them():
+    rows, problems = read(
+        f"{HEADER}\n'=SUM(A1),''abc,'abc,'-x,2021-01-04,1\n' @x,'+,',tv,2021-01-05,2\n"
+    )
+
+    assert not problems
+    assert [row[:4] for _, row in rows] == [
+        ("=SUM(A1)", "'abc", "'abc", "-x"),
+        ("' @x", "+", "'", "tv"),
+    ]
+
+
+def test_json_rows_keep_their_names_as_they_are():
+    problems = ProblemLog()
+    checker = RowChecker(problems)
+    records = [(1, ("'=SUM(A1)", "t", "''abc", "tv", "2021-01-04", "1"))]
+
+    list(checker.copy_lines(records))
+
+    assert checker.series == [("'=SUM(A1)", "t", "''abc", "tv")]
+
+
+def test_written_files_quote_formulas_and_read_back_the_same():
+    rows = [MeasurementRow("=SUM(A1)", "-x", "'abc", "@tv", datetime.date(2021, 1, 4), 1.5)]
+    stream = io.StringIO()
+    write_measurement_csv(rows, stream)
+
+    read_back, problems = read(stream.getvalue())
+
+    assert stream.getvalue().splitlines()[1] == "'=SUM(A1),'-x,''abc,'@tv,2021-01-04,1.5,"
+    assert not problems
+    assert [row for _, row in read_back] == rows

@@ -139,17 +139,24 @@ def answer_cache_key(
     return data_cache_key(organization, "answer", f"{request.path}?{canonical.decode()}")
 
 
-def data_etag(*, request: HttpRequest, organization: Organization) -> str:
-    """Changes whenever an import changes the organisation's data, and differs per URL."""
+def data_etag(*, request: HttpRequest, organization: Organization, representation: str = "") -> str:
+    """Changes whenever an import changes the organisation's data, and differs per URL and
+    per ``representation`` (an export's file format, which ``Accept`` may choose)."""
     resource = f"{organization.pk}:{request.get_full_path()}".encode("utf-8", "replace")
+    if representation:
+        resource += f"|{representation}".encode()
     return f'"v{organization.data_version}-{hashlib.sha256(resource).hexdigest()[:20]}"'
 
 
 def not_modified(
-    *, request: HttpRequest, response: HttpResponse, organization: Organization
+    *,
+    request: HttpRequest,
+    response: HttpResponse,
+    organization: Organization,
+    representation: str = "",
 ) -> bool:
     """Set ETag and Cache-Control on the answer; True when the client's copy is current."""
-    etag = data_etag(request=request, organization=organization)
+    etag = data_etag(request=request, organization=organization, representation=representation)
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     candidates = request.headers.get("If-None-Match", "")

@@ -2,7 +2,9 @@
 
 Every GET endpoint checks its parameters, answers 304 when the client's copy is current,
 and otherwise builds its answer (or reads it from the answer cache) from one selector of
-``measurements.reads`` and the one paginator of ``core.pagination``.
+``measurements.reads`` and the one paginator of ``core.pagination``. The measurements list
+and reports also answer with the whole result as a file (``format=csv|parquet`` or
+``Accept``), streamed from ``reads.exports``.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Header, Query, Router, Status
 
 from marketing_op.accounts.auth import bearer_token, session_cookie, write_token
 from marketing_op.accounts.models import Organization
 from marketing_op.accounts.throttling import data_rate_limit
 from marketing_op.core.caching import cached_answer, not_modified
-from marketing_op.core.exceptions import UnsupportedMediaType
+from marketing_op.core.exceptions import InvalidFilterError, UnsupportedMediaType
 from marketing_op.core.pagination import CursorPageParams, PageParams, paginate
 from marketing_op.core.schemas import Message, ValidationMessage
 from marketing_op.measurements.filters import MeasurementFilters
@@ -30,6 +32,14 @@ from marketing_op.measurements.imports import (
 from marketing_op.measurements.models import ImportRecord
 from marketing_op.measurements.reads import dimensions
 from marketing_op.measurements.reads.channel_shares import channel_share_page
+from marketing_op.measurements.reads.exports import (
+    Export,
+    ExportFormat,
+    ExportParams,
+    export_format_chosen,
+    measurement_export,
+    report_export,
+)
 from marketing_op.measurements.reads.import_history import import_record_page
 from marketing_op.measurements.reads.measurement_pages import measurement_page
 from marketing_op.measurements.reads.reports.parameters import ReportPageParams, ReportParams
@@ -63,6 +73,37 @@ def _checked(filters: MeasurementFilters, page: PageParams) -> None:
     page.check()
 
 
+PAGE_PARAMETERS = ("offset", "page_size", "cursor")
+
+
+def _export_format(
+    request: HttpRequest, response: HttpResponse, export: ExportParams
+) -> ExportFormat | None:
+    """The file format of an export, or None for the JSON page. An export holds every row,
+    so a page's parameters are refused rather than ignored."""
+    response["Vary"] = "Accept"
+    chosen = export_format_chosen(requested=export.format, accept=request.headers.get("Accept", ""))
+    if chosen is None:
+        return None
+    paged = [name for name in PAGE_PARAMETERS if name in request.GET]
+    if paged:
+        raise InvalidFilterError(
+            f"An export ({chosen}) holds the whole result, not a page: "
+            f"leave out {' and '.join(paged)}."
+        )
+    return chosen
+
+
+def _streamed(export: Export, response: HttpResponse) -> StreamingHttpResponse:
+    """The export's bytes as they are written, with the headers set on ``response``."""
+    answer = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+    for header, value in response.items():
+        if header.lower() != "content-type":
+            answer[header] = value
+    answer["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
+    return answer
+
+
 @router.get(
     "/measurements/",
     response={200: MeasurementPage, **LIST_ERRORS},
@@ -73,11 +114,20 @@ def measurement_list(
     response: HttpResponse,
     filters: Query[MeasurementFilters],
     page: Query[CursorPageParams],
-) -> HttpResponse | Status:
+    export: Query[ExportParams],
+) -> HttpResponse | StreamingHttpResponse | Status:
     _checked(filters, page)
+    chosen = _export_format(request, response, export)
     organization = _organization(request)
-    if not_modified(request=request, response=response, organization=organization):
+    if not_modified(
+        request=request, response=response, organization=organization, representation=chosen or ""
+    ):
         return Status(304, None)
+    if chosen is not None:
+        return _streamed(
+            measurement_export(organization=organization, filters=filters, file_format=chosen),
+            response,
+        )
     return cached_answer(
         request=request,
         response=response,
@@ -188,12 +238,23 @@ def report_list(
     filters: Query[MeasurementFilters],
     report: Query[ReportParams],
     page: Query[ReportPageParams],
-) -> HttpResponse | Status:
+    export: Query[ExportParams],
+) -> HttpResponse | StreamingHttpResponse | Status:
     _checked(filters, page)
     report.check(filters)
+    chosen = _export_format(request, response, export)
     organization = _organization(request)
-    if not_modified(request=request, response=response, organization=organization):
+    if not_modified(
+        request=request, response=response, organization=organization, representation=chosen or ""
+    ):
         return Status(304, None)
+    if chosen is not None:
+        return _streamed(
+            report_export(
+                organization=organization, filters=filters, params=report, file_format=chosen
+            ),
+            response,
+        )
 
     def answer() -> dict:
         found, whole = report_page(

@@ -33,6 +33,12 @@ MAX_LINE_CHARS = 10_000
 """The longest line of a CSV file, or text of one row of a JSON list (a valid row is a few
 hundred characters): a longer one ends the reading with a problem."""
 JSON_CHUNK = 1 << 16
+MAX_QUOTED_NAMES = 100_000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may run as a formula when a cell starts with it (OWASP, CSV Injection)."""
+QUOTED_STARTS = (*FORMULA_STARTS, "'")
+"""Names that a CSV file writes after one ``'``: those that start like a formula, and those
+that start with ``'`` themselves, so that reading the file back gives every name exactly."""
 
 Record = tuple[int, Sequence[str]]
 """A line number and the values of a row as text, in the order of ``FILE_COLUMNS``: six, or
@@ -61,6 +67,28 @@ class MeasurementRow(NamedTuple):
             repr(self.conversions),
             "" if self.spend is None else repr(self.spend),
         )
+
+
+def formula_quoted(name: str) -> str:
+    """A name as a CSV cell that no spreadsheet runs as a formula: after one ``'`` when it
+    starts like a formula or with ``'`` (:data:`QUOTED_STARTS`)."""
+    return "'" + name if name.startswith(QUOTED_STARTS) else name
+
+
+def formula_unquoted(cell: str) -> str:
+    """The name in a CSV cell: without the one ``'`` that :func:`formula_quoted` put before it."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(QUOTED_STARTS) else cell
+
+
+class FormulaQuotedNames(dict[str, str]):
+    """Names as CSV cells (:func:`formula_quoted`), each worked out once: a file holds few
+    distinct names, and a look-up costs less than the check. Bounded in size."""
+
+    def __missing__(self, name: str) -> str:
+        if len(self) >= MAX_QUOTED_NAMES:
+            self.clear()
+        quoted = self[name] = formula_quoted(name)
+        return quoted
 
 
 # --- sources: files and values as numbered records of six strings ---------------------------
@@ -335,11 +363,24 @@ def typed_records(rows: Iterable[MeasurementRow]) -> Iterator[Record]:
 
 
 def write_measurement_csv(rows: Iterable[MeasurementRow], stream: IO[str]) -> int:
-    """The rows as a CSV file with the spend column (empty where the spend is unknown)."""
+    """Rows as a CSV file of the import format with the spend column (empty where the spend
+    is unknown), names quoted as :func:`formula_quoted` says."""
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(FILE_COLUMNS)
+    cell = FormulaQuotedNames().__getitem__
     count = 0
     for row in rows:
-        writer.writerow(row.as_text())
+        product, campaign_type, campaign, channel, day, conversions, spend = row.as_text()
+        writer.writerow(
+            (
+                cell(product),
+                cell(campaign_type),
+                cell(campaign),
+                cell(channel),
+                day,
+                conversions,
+                spend,
+            )
+        )
         count += 1
     return count

@@ -112,6 +112,7 @@ def measurement_import(
     problems: ProblemLog | None = None,
     replace: bool = False,
     progress: Progress | None = None,
+    quoted_names: bool = False,
 ) -> ImportSummary:
     """Import numbered records (see ``formats.Record``) for the organisation, all or nothing.
 
@@ -119,10 +120,11 @@ def measurement_import(
     problem once the records are read, or the records repeat a (product, campaign type,
     campaign, channel, date), nothing is written and :class:`ImportRejected` is raised.
     With ``replace``, the organisation's rows in the file's date range that the file does
-    not hold are deleted.
+    not hold are deleted. With ``quoted_names`` (records of a CSV file), a name loses the
+    ``'`` that protects it from spreadsheets (see ``formats.formula_quoted``).
     """
     problems = problems if problems is not None else ProblemLog()
-    checker = RowChecker(problems)
+    checker = RowChecker(problems, quoted_names=quoted_names)
     load = LOADS.get(connection.vendor, PortableLoad)(checker, organization, replace=replace)
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -288,6 +290,7 @@ def measurement_import_file(
                     problems=problems,
                     replace=replace,
                     progress=report,
+                    quoted_names=file_format == ImportRecord.CSV,
                 )
                 raw.drain()
                 accepted = summary

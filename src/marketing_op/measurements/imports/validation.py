@@ -20,6 +20,7 @@ from marketing_op.measurements.imports.formats import (
     MeasurementRow,
     Record,
     csv_records,
+    formula_unquoted,
 )
 from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, shown, storable
 from marketing_op.measurements.models import MAX_CONVERSIONS, MAX_SPEND
@@ -42,10 +43,14 @@ class RowChecker:
     key. Names are validated once per distinct spelling, so the work per row is a couple of
     dictionary look-ups and a ``float`` or two; memory grows with the number of distinct
     series and dates, not with the rows.
+
+    With ``quoted_names`` (CSV files), a name loses the one ``'`` that CSV files put before
+    names that a spreadsheet would run as formulas (``formats.formula_unquoted``).
     """
 
-    def __init__(self, problems: ProblemLog) -> None:
+    def __init__(self, problems: ProblemLog, *, quoted_names: bool = False) -> None:
         self.problems = problems
+        self.quoted_names = quoted_names
         self.series: list[tuple[str, str, str, str]] = []
         self._series_keys: dict[tuple[str, ...], str] = {}
         self._series_by_name: dict[tuple[str, ...], str] = {}
@@ -98,6 +103,8 @@ class RowChecker:
 
     def _name(self, line: int, column: str, value: str) -> str | None:
         name = value.strip()
+        if self.quoted_names:
+            name = formula_unquoted(name)
         if not name:
             self.problems.add(RowProblem(line, column, shown(value), "must not be empty"))
         elif len(name) > MAX_NAME_LENGTH:
@@ -214,6 +221,6 @@ def read_measurement_csv(
 
     Does not look for repeated rows: that needs the whole file (the importer does it in SQL).
     """
-    checker = RowChecker(problems)
+    checker = RowChecker(problems, quoted_names=True)
     for copy_line in checker.copy_lines(csv_records(lines, problems)):
         yield checker.row(copy_line)
