@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import subprocess
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -18,7 +17,7 @@ from tests.contract import ContractClient
 from tests.factories import OrganizationFactory, UserFactory, stored_measurements
 from tests.measurements.test_import_command import (
     MARKETING_OP,
-    child_environment,
+    command_run,
     postgres_only,
 )
 
@@ -166,15 +165,7 @@ def test_an_export_piped_into_an_import_copies_an_organisation_exactly():
         f"{MARKETING_OP} import - --organization globex"
     )
 
-    done = subprocess.run(  # noqa: S602 - a fixed pipeline of our own commands
-        pipeline,
-        shell=True,
-        env=child_environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = command_run(pipeline)
 
     assert done.returncode == 0, done.stderr
     assert "Exported 20 rows to - (csv)" in done.stderr
@@ -189,7 +180,7 @@ def test_an_export_piped_into_an_import_copies_an_organisation_exactly():
 def test_the_command_exits_with_status_2_and_says_why(tmp_path):
     OrganizationFactory(name="acme")
 
-    done = subprocess.run(
+    done = command_run(
         [
             MARKETING_OP,
             "export",
@@ -201,11 +192,7 @@ def test_the_command_exits_with_status_2_and_says_why(tmp_path):
             "-o",
             str(tmp_path / "r.csv"),
         ],
-        env=child_environment(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        60,
     )
 
     assert done.returncode == 2

@@ -294,6 +294,20 @@ def child_environment() -> dict[str, str]:
     return environment
 
 
+def command_run(command: str | list[str], timeout: int = 120) -> subprocess.CompletedProcess:
+    """Our command (or a shell pipeline of our commands) in a child process on the test
+    database, its output captured as text."""
+    return subprocess.run(
+        command,
+        shell=isinstance(command, str),
+        env=child_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def synthetic_csv(path: Path, rows: int) -> Path:
     """A large valid file, quickly: 100 campaigns, 10 channels, consecutive days."""
     start = datetime.date(2015, 1, 1).toordinal()
@@ -373,28 +387,13 @@ def test_generate_demo_piped_into_import_works_and_rejection_exits_non_zero(tmp_
         f"{MARKETING_OP} generate-demo --rows 20000 | {MARKETING_OP} import - --organization acme"
     )
 
-    done = subprocess.run(  # noqa: S602 - a fixed pipeline of our own commands
-        pipeline,
-        shell=True,
-        env=child_environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = command_run(pipeline)
 
     assert done.returncode == 0, done.stderr
     assert "Imported -: 20000 rows, 20000 inserted" in done.stdout
     assert Measurement.objects.count() == 20000
     bad = write(tmp_path / "bad.csv", HEADER + "p,t,c,tv,yesterday,1\n")
-    rejected = subprocess.run(
-        [MARKETING_OP, "import", str(bad), "--organization", "acme"],
-        env=child_environment(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    rejected = command_run([MARKETING_OP, "import", str(bad), "--organization", "acme"], 60)
     assert rejected.returncode == 1
     assert "line 2, column date ('yesterday')" in rejected.stderr
     assert Measurement.objects.count() == 20000

@@ -10,8 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from marketing_op.measurements.reads.reports.parameters import METRICS
-
 PICKERS = (
     ("products", "Products"),
     ("campaign_types", "Campaign types"),
@@ -24,7 +22,6 @@ PICKERS = (
 def _page(request: HttpRequest, template: str, page: str) -> HttpResponse:
     context = {
         "page": page,
-        "report_metrics": ",".join(METRICS),
         "user": request.user,
         "pickers": PICKERS,
     }

@@ -12,13 +12,11 @@
   const MEASUREMENT_PAGE_SIZE = 20;
   const TOP_CAMPAIGNS = 20;
   const MAX_CAMPAIGN_CHOICES = 300;
-  const reportMetrics = (document.body.dataset.reportMetrics || "").split(",");
-  const hasSpend = reportMetrics.includes("spend") && reportMetrics.includes("roas");
-  const moneyMetrics = hasSpend ? ["conversions", "spend", "roas"] : ["conversions"];
+  const FIGURE_METRICS = ["conversions", "spend", "roas"];
 
   const shown = {
     state: null, range: null, figures: null, trend: null, shares: null, campaigns: null,
-    measurements: null, hasSpend,
+    measurements: null,
   };
   window.MarketingOp.overview = shown;
 
@@ -346,14 +344,14 @@
     $("#download-parquet").href = `/api/marketing/measurements/?${downloads}&format=parquet`;
     measurementCursors = [null];
     const parts = [
-      report(Object.assign({ granularity: "total", metrics: moneyMetrics.join(",") }, comparison()), signal).then(showFigures),
+      report(Object.assign({ granularity: "total", metrics: FIGURE_METRICS.join(",") }, comparison()), signal).then(showFigures),
       report({ dimensions: "channel", granularity: state.granularity, metrics: "conversions", page_size: 10000 }, signal)
         .then(showTrend, failed("#trend-message")),
       report({ dimensions: "channel", metrics: "conversions,share", order_by: "-conversions" }, signal)
         .then(showShares, failed("#share-message")),
       report(
         Object.assign(
-          { dimensions: "campaign", metrics: moneyMetrics.join(","), order_by: "-conversions", page_size: TOP_CAMPAIGNS },
+          { dimensions: "campaign", metrics: FIGURE_METRICS.join(","), order_by: "-conversions", page_size: TOP_CAMPAIGNS },
           comparison(),
         ),
         signal,
@@ -407,15 +405,10 @@
     const previous = answer.meta.previous_totals;
     shown.figures = { totals, previous_totals: previous };
     const formats = { conversions: format.number, spend: format.number, roas: format.ratio };
-    for (const metric of ["conversions", "spend", "roas"]) {
+    for (const metric of FIGURE_METRICS) {
       const value = $(`#figure-${metric}`);
       const change = $(`#change-${metric}`);
       change.classList.remove("up", "down");
-      if (!moneyMetrics.includes(metric)) {
-        text(value, "—");
-        text(change, "No spend data yet.");
-        continue;
-      }
       text(value, formats[metric](totals[metric]));
       if (!previous) {
         text(change, "No comparison.");
@@ -577,9 +570,6 @@
       } else {
         header.removeAttribute("aria-sort");
       }
-      if (["spend", "roas"].includes(header.dataset.sort)) {
-        header.hidden = !hasSpend;
-      }
       if (header.dataset.sort === "change") {
         header.hidden = state.compare === "none";
       }
@@ -588,10 +578,12 @@
     body.replaceChildren(
       ...rows.map((row) => {
         const tr = document.createElement("tr");
-        tr.append(cell(row.campaign), cell(format.number(row.conversions), "number"));
-        if (hasSpend) {
-          tr.append(cell(format.number(row.spend), "number"), cell(format.ratio(row.roas), "number"));
-        }
+        tr.append(
+          cell(row.campaign),
+          cell(format.number(row.conversions), "number"),
+          cell(format.number(row.spend), "number"),
+          cell(format.ratio(row.roas), "number"),
+        );
         if (state.compare !== "none") {
           tr.append(cell(format.change(campaignValue(row, "change")), "number"));
         }
@@ -631,8 +623,6 @@
 
   function showMeasurements(answer) {
     const table = $("#measurements-table");
-    const withSpend = answer.data.some((row) => "spend" in row);
-    table.querySelector('th[data-column="spend"]').hidden = !withSpend;
     table.querySelector("tbody").replaceChildren(
       ...answer.data.map((row) => {
         const tr = document.createElement("tr");
@@ -643,10 +633,8 @@
           cell(row.campaign),
           cell(row.channel),
           cell(format.number(row.conversions), "number"),
+          cell(format.number(row.spend), "number"),
         );
-        if (withSpend) {
-          tr.append(cell(format.number(row.spend), "number"));
-        }
         return tr;
       }),
     );
