@@ -75,6 +75,13 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _static_files_not_collected(settings: Any, tmp_path_factory: Any) -> None:
+    """Pages as a checkout serves them before ``collectstatic``, whether or not ``make run``
+    has collected the static files into ``var/static`` on this machine."""
+    settings.STATIC_ROOT = str(tmp_path_factory.getbasetemp() / "static-not-collected")
+
+
 @pytest.fixture(params=["whole file", "chunks of 3 rows"])
 def import_chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Imports as they come (small files are one chunk), or read and inserted three rows at
