@@ -341,6 +341,7 @@
     loading = controller;
     const signal = controller.signal;
     document.body.dataset.state = "loading";
+    document.body.dataset.charts = "loading";
     shown.state = Object.assign({}, state);
     shown.range = currentRange();
     showStatus("Loading…");
@@ -373,6 +374,13 @@
       }, failed("#campaigns-message")),
       loadMeasurements(),
     ];
+    // The figures and both charts come from the summaries and are drawn first; the tables
+    // may take longer (a campaign table reads every measurement of the period).
+    Promise.allSettled(parts.slice(0, 3)).then(() => {
+      if (!signal.aborted) {
+        document.body.dataset.charts = "drawn";
+      }
+    });
     const outcomes = await Promise.allSettled(parts);
     if (signal.aborted) {
       return;
