@@ -145,7 +145,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
 
-def _replica(url: str) -> dict:
+
+def _replica(url: str) -> dj_database_url.DBConfig:
     """A read replica of the primary: PostgreSQL, with a short connect timeout (libpq's
     least, 2 s, unless the URL sets one) so that a replica that does not answer costs a
     read little before it is passed over; never migrated (``core.database_routing``)."""

@@ -21,7 +21,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -51,7 +51,10 @@ REPLAYED_DATA_VERSION = "SELECT data_version FROM accounts_organization WHERE id
 data_read_routed = Signal()
 """Sent once per request that reads measurement data, with ``alias``: the database chosen."""
 
+WARNING_SECONDS = 60
+
 _down_until: dict[str, float] = {}
+_warned_at: dict[str, float] = {}
 
 
 @dataclass
@@ -73,13 +76,16 @@ def replica_aliases() -> list[str]:
     return [alias for alias in settings.DATABASES if alias.startswith(REPLICA_PREFIX)]
 
 
-def replica_mark_down(alias: str) -> None:
-    """Pass the replica over for ``DATABASE_REPLICA_RETRY_SECONDS`` and drop its connection."""
-    _down_until[alias] = time.monotonic() + settings.DATABASE_REPLICA_RETRY_SECONDS
-    try:
+def replica_mark_down(alias: str, error: Exception) -> None:
+    """Pass the replica over for ``DATABASE_REPLICA_RETRY_SECONDS`` and drop its connection;
+    say so in the log at most once a minute per replica and process."""
+    now = time.monotonic()
+    _down_until[alias] = now + settings.DATABASE_REPLICA_RETRY_SECONDS
+    if now - _warned_at.get(alias, -WARNING_SECONDS) >= WARNING_SECONDS:
+        _warned_at[alias] = now
+        logger.warning("Replica %s failed, reading from another database: %s", alias, error)
+    with suppress(DatabaseError):
         connections[alias].close()
-    except DatabaseError:
-        pass
 
 
 def _replayed_data_version(alias: str, organization: Organization) -> int | None:
@@ -99,8 +105,7 @@ def replica_choose(*, organization: Organization) -> str:
         try:
             replayed = _replayed_data_version(alias, organization)
         except (OperationalError, InterfaceError) as error:
-            logger.warning("Replica %s does not answer, reading from another: %s", alias, error)
-            replica_mark_down(alias)
+            replica_mark_down(alias, error)
             continue
         if replayed is not None and replayed >= organization.data_version:
             return alias
@@ -144,8 +149,7 @@ def replica_read(view: View) -> View:
             except (OperationalError, InterfaceError) as error:
                 if scope.alias in (None, DEFAULT_DB_ALIAS):
                     raise
-                logger.warning("Replica %s failed a read, reading again: %s", scope.alias, error)
-                replica_mark_down(scope.alias)
+                replica_mark_down(scope.alias, error)
                 scope.alias = DEFAULT_DB_ALIAS
                 data_read_routed.send(sender=_ReadScope, alias=DEFAULT_DB_ALIAS)
                 return view(request, *args, **kwargs)

@@ -18,7 +18,7 @@ from contextlib import nullcontext
 from typing import Any
 
 import psycopg
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from marketing_op.accounts.models import Organization
 from marketing_op.core.database_routing import data_read_alias
