@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
 .PHONY: help install run serve test test-postgres test-sqlite fuzz lint format docs bench lock \
-        vendor chromium docker-build docker-up docker-down clean
+        vendor chromium pgbouncer docker-build docker-up docker-down clean
 
 help:
 	@echo "make run      start the service with demo data on http://localhost:8000"
@@ -39,7 +39,7 @@ run: $(RUNTIME_STAMP)
 	$(BIN)/marketing-op load-demo --if-empty
 	$(BIN)/marketing-op serve
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium pgbouncer
 	$(BIN)/python scripts/test_database.py -- $(MAKE) --no-print-directory test-postgres test-sqlite
 
 test-postgres: $(STAMP)
@@ -109,4 +109,14 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 		|| { echo "Could not install chromium with apt-get: install it (apt-get install chromium) or set CHROMIUM=/path/to/chromium; the browser tests fail without it."; exit 1; }; \
+	}
+
+# Debian's PgBouncer for the tests of the service behind it in transaction mode.
+PGBOUNCER ?= /usr/sbin/pgbouncer
+pgbouncer:
+	@test -x $(PGBOUNCER) || { \
+		echo "PgBouncer is missing at $(PGBOUNCER): installing Debian's pgbouncer package for its tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; } \
+		|| { echo "Could not install pgbouncer with apt-get: install it (apt-get install pgbouncer) or set PGBOUNCER=/path/to/pgbouncer; tests/core/test_pgbouncer.py fails without it."; exit 1; }; \
 	}

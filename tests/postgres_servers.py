@@ -1,16 +1,18 @@
 """Throwaway PostgreSQL servers of our own, for what the shared test server cannot show: a
 primary and its streaming replica (``pg_basebackup -R``), started from the local binaries
-on free ports of 127.0.0.1, stopped and started again by the tests, removed afterwards.
+on free ports of 127.0.0.1, stopped and started again by the tests, removed afterwards;
+and PgBouncer (Debian's package) in transaction mode in front of the primary.
 
-The fixture ``streaming_replica`` (one per test session) gives both; ``bench/replicas.py``
-uses the classes too. As root, the servers run as the ``postgres`` account, as
-``scripts/test_database.py`` runs its own.
+The fixtures ``streaming_replica`` and ``pgbouncer`` (one per test session) give them;
+``bench/replicas.py`` uses the classes too. As root, the servers run as the ``postgres``
+account, as ``scripts/test_database.py`` runs its own.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -182,6 +184,63 @@ def streaming_replica_stop(servers: StreamingReplica) -> None:
             server.stop("immediate")
 
 
+PGBOUNCER = os.environ.get("PGBOUNCER", "/usr/sbin/pgbouncer")
+
+
+@dataclass
+class PgBouncer:
+    """PgBouncer in transaction mode in front of a server, every database of it: a server
+    connection serves a client for one transaction, then the next client, so anything a
+    client left in its session (a prepared statement, a ``SET``, a cursor ``WITH HOLD``, a
+    temporary table) meets another client. ``pool_size`` server connections per database."""
+
+    folder: Path
+    server: PostgresServer
+    pool_size: int = 1
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if not Path(PGBOUNCER).is_file():
+            raise RuntimeError(
+                f"PgBouncer is not installed at {PGBOUNCER}: apt-get install pgbouncer "
+                "(make test does), or set PGBOUNCER to its path."
+            )
+        self.port = free_port()
+        (self.folder / "users.txt").write_text('"postgres" ""\n')
+        config = self.folder / "pgbouncer.ini"
+        config.write_text(
+            "[databases]\n"
+            f"* = host=127.0.0.1 port={self.server.port}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {self.folder / 'users.txt'}\n"
+            f"pool_mode = transaction\ndefault_pool_size = {self.pool_size}\n"
+            "max_client_conn = 200\n"
+        )
+        self.process = subprocess.Popen(
+            _as_server_account([PGBOUNCER, str(config)]),
+            stdout=subprocess.DEVNULL,
+            stderr=(self.folder / "log").open("wb"),
+        )
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"PgBouncer did not start: {(self.folder / 'log').read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+
 @pytest.fixture(scope="session")
 def streaming_replica() -> Iterator[StreamingReplica]:
     parent = Path(tempfile.mkdtemp(prefix="marketing-op-replication-"))
@@ -193,3 +252,16 @@ def streaming_replica() -> Iterator[StreamingReplica]:
         if servers is not None:
             streaming_replica_stop(servers)
         shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(streaming_replica: StreamingReplica) -> Iterator[PgBouncer]:
+    """PgBouncer in transaction mode with one server connection per database, in front of
+    the ``streaming_replica`` fixture's primary."""
+    folder = _server_folder(streaming_replica.primary.folder.parent, "pgbouncer")
+    bouncer = PgBouncer(folder, streaming_replica.primary)
+    try:
+        bouncer.start()
+        yield bouncer
+    finally:
+        bouncer.stop()
