@@ -142,10 +142,9 @@ class StreamingReplica:
         raise AssertionError(f"the replica did not replay up to {written} in {timeout} s")
 
 
-def streaming_replica_start(parent: Path) -> StreamingReplica:
-    """initdb a primary (replication from 127.0.0.1 trusted), start it, create the
-    application's database, copy it with ``pg_basebackup -R`` and start the copy as a hot
-    standby."""
+def primary_start(parent: Path) -> PostgresServer:
+    """initdb a primary (replication from 127.0.0.1 trusted) in ``parent``, start it and
+    create the application's database."""
     if os.geteuid() == 0:
         parent.chmod(0o711)
     primary = PostgresServer(_server_folder(parent, "primary"), free_port())
@@ -157,25 +156,22 @@ def streaming_replica_start(parent: Path) -> StreamingReplica:
     primary.start()
     with primary.connect("postgres") as connection:
         connection.execute(f"CREATE DATABASE {DATABASE}")
+    return primary
+
+
+def replica_start(primary: PostgresServer, parent: Path) -> StreamingReplica:
+    """Copy the primary with ``pg_basebackup -R`` and start the copy as its hot standby."""
     replica = PostgresServer(_server_folder(parent, "replica"), free_port())
     primary.run(
-        "pg_basebackup",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(primary.port),
-        "-U",
-        "postgres",
-        "-D",
-        str(replica.data),
-        "-R",
-        "-X",
-        "stream",
-        "--checkpoint=fast",
-        "--no-sync",
-    )
+        "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+        "-D", str(replica.data), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
+    )  # fmt: skip
     replica.start()
     return StreamingReplica(primary, replica)
+
+
+def streaming_replica_start(parent: Path) -> StreamingReplica:
+    return replica_start(primary_start(parent), parent)
 
 
 def streaming_replica_stop(servers: StreamingReplica) -> None:
