@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from scripts.test_database import SERVER_ACCOUNT, free_port, pg_ctl
+from scripts.test_pgbouncer import PgBouncer, as_server_account
 
 START_SECONDS = 60
 DATABASE = "marketing_op"
@@ -34,10 +34,6 @@ SETTINGS = (
     "fsync = off",  # a throwaway server: nothing here must survive a crash of the machine
     "full_page_writes = off",
 )
-
-
-def _as_server_account(command: list[str]) -> list[str]:
-    return ["runuser", "-u", SERVER_ACCOUNT, "--", *command] if os.geteuid() == 0 else command
 
 
 @dataclass
@@ -57,7 +53,7 @@ class PostgresServer:
 
     def run(self, program: str, *args: str) -> None:
         subprocess.run(
-            _as_server_account([str(self.bindir / program), *args]),
+            as_server_account([str(self.bindir / program), *args]),
             check=True,
             capture_output=True,
             timeout=START_SECONDS,
@@ -84,7 +80,7 @@ class PostgresServer:
 
     def running(self) -> bool:
         status = subprocess.run(
-            _as_server_account([str(self.bindir / "pg_ctl"), "-D", str(self.data), "status"]),
+            as_server_account([str(self.bindir / "pg_ctl"), "-D", str(self.data), "status"]),
             capture_output=True,
         )
         return status.returncode == 0
@@ -180,63 +176,6 @@ def streaming_replica_stop(servers: StreamingReplica) -> None:
             server.stop("immediate")
 
 
-PGBOUNCER = os.environ.get("PGBOUNCER", "/usr/sbin/pgbouncer")
-
-
-@dataclass
-class PgBouncer:
-    """PgBouncer in transaction mode in front of a server, every database of it: a server
-    connection serves a client for one transaction, then the next client, so anything a
-    client left in its session (a prepared statement, a ``SET``, a cursor ``WITH HOLD``, a
-    temporary table) meets another client. ``pool_size`` server connections per database."""
-
-    folder: Path
-    server: PostgresServer
-    pool_size: int = 1
-    port: int = 0
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        if not Path(PGBOUNCER).is_file():
-            raise RuntimeError(
-                f"PgBouncer is not installed at {PGBOUNCER}: apt-get install pgbouncer "
-                "(make test does), or set PGBOUNCER to its path."
-            )
-        self.port = free_port()
-        (self.folder / "users.txt").write_text('"postgres" ""\n')
-        config = self.folder / "pgbouncer.ini"
-        config.write_text(
-            "[databases]\n"
-            f"* = host=127.0.0.1 port={self.server.port}\n"
-            "[pgbouncer]\n"
-            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
-            f"auth_type = trust\nauth_file = {self.folder / 'users.txt'}\n"
-            f"pool_mode = transaction\ndefault_pool_size = {self.pool_size}\n"
-            "max_client_conn = 200\n"
-        )
-        self.process = subprocess.Popen(
-            _as_server_account([PGBOUNCER, str(config)]),
-            stdout=subprocess.DEVNULL,
-            stderr=(self.folder / "log").open("wb"),
-        )
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"PgBouncer did not start: {(self.folder / 'log').read_text()}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-
-    def url(self, database: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
-
-
 @pytest.fixture(scope="session")
 def streaming_replica() -> Iterator[StreamingReplica]:
     parent = Path(tempfile.mkdtemp(prefix="marketing-op-replication-"))
@@ -255,7 +194,7 @@ def pgbouncer(streaming_replica: StreamingReplica) -> Iterator[PgBouncer]:
     """PgBouncer in transaction mode with one server connection per database, in front of
     the ``streaming_replica`` fixture's primary."""
     folder = _server_folder(streaming_replica.primary.folder.parent, "pgbouncer")
-    bouncer = PgBouncer(folder, streaming_replica.primary)
+    bouncer = PgBouncer(folder, "127.0.0.1", streaming_replica.primary.port)
     try:
         bouncer.start()
         yield bouncer

@@ -49,7 +49,8 @@ REPLICATED_APPS = frozenset({"measurements"})
 REPLAYED_DATA_VERSION = "SELECT data_version FROM accounts_organization WHERE id = %s"
 
 data_read_routed = Signal()
-"""Sent once per request that reads measurement data, with ``alias``: the database chosen."""
+"""Sent once per request that reads measurement data, with ``alias``: the database chosen
+(and once more, with ``default``, when its reads are done again on the primary)."""
 
 WARNING_SECONDS = 60
 
