@@ -10,8 +10,10 @@ drives it (``--duration`` seconds per case, ``--connections``):
 
 1. **Replica against primary.** Each read case on a server without replicas and on one
    whose reads go to the replica (one more round trip per read: the replica's data
-   version). On one machine both databases share the cores: this shows what the routing
-   costs, not what a second machine adds.
+   version), under wrk and, as ``bench.run``'s ``in-process ms``, the median of 300
+   requests through Django's test client in one process with the same settings. On one
+   machine both databases share the cores: this shows what the routing costs, not what a
+   second machine adds.
 2. **Fail-over.** One case through the server with the replica for three times
    ``--duration`` seconds; after a quarter of it the replica is stopped (``pg_ctl stop -m
    fast``), after half of it started again. Requests, p99, the slowest and the errors, and
@@ -70,6 +72,7 @@ from bench.run import (
     ensure_wrk,
     free_port,
     http_get,
+    in_process_medians,
     log,
     machine,
     marketing_op,
@@ -157,10 +160,12 @@ def replica_against_primary(load: Load, servers: StreamingReplica, password: str
         environment = service_environment(servers.primary.url(), replica_url)
         with service(f"replicas-{where}", environment) as server:
             token = bearer_token(server, password)
+            in_process = in_process_medians(environment, token, list(CASES.values()))
             for case, path in CASES.items():
                 http_get(server.base_url + path, {"Authorization": f"Bearer {token}"})
                 result = {"reads_on": where, "case": case, "path": path}
                 result.update(numbers(load.run(server.base_url + path, token)))
+                result["in_process_ms"] = in_process[path]
                 log(f"{where:>8} {case:<30} {result['requests_per_second']:8.1f} req/s  "
                     f"p99 {result['p99_ms']:7.2f} ms  errors {result['errors']}")  # fmt: skip
                 results.append(result)
@@ -276,12 +281,12 @@ def write_results(document: dict[str, Any]) -> str:
         "",
         "## Reads on the primary and through the replica",
         "",
-        "| case | reads on | req/s | p50 ms | p99 ms | errors |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "| case | reads on | req/s | p50 ms | p99 ms | errors | in-process ms |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     lines += [
         f"| {r['case']} | {r['reads_on']} | {r['requests_per_second']:,.1f} | {r['p50_ms']} "
-        f"| {r['p99_ms']} | {r['errors']} |"
+        f"| {r['p99_ms']} | {r['errors']} | {r['in_process_ms']} |"
         for r in document["replica_against_primary"]
     ]
     fail = document["fail_over"]
