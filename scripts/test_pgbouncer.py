@@ -120,7 +120,11 @@ def main() -> int:
         folder, where.hostname or "127.0.0.1", where.port or 5432, where.username or "postgres"
     )
     try:
-        bouncer.start()
+        try:
+            bouncer.start()
+        except RuntimeError as error:
+            print(error, file=sys.stderr)
+            return 1
         print(f"PgBouncer (transaction mode) on 127.0.0.1:{bouncer.listen_port}", file=sys.stderr)
         environment["DATABASE_URL"] = bouncer.url(where.path.lstrip("/") or "postgres")
         environment["TEST_DATABASE_NAME"] = name
