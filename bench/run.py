@@ -1096,6 +1096,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="Only compare our serve with granian's defaults on the demo dataset.",
     )
     parser.add_argument(
+        "--replicas",
+        action="store_true",
+        help="Only bench/replicas.py: reads through a streaming replica and on the primary, "
+        "the replica stopped and started under load, two app servers against one.",
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=10_000_000,
+        help="Measurements of the throwaway primary of --replicas.",
+    )
+    parser.add_argument(
         "--no-import",
         dest="with_import",
         action="store_false",
@@ -1132,6 +1144,10 @@ def raise_interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, raise_interrupt)  # stop the server on `kill` too
+    if args.replicas:
+        replicas = [sys.executable, "-m", "bench.replicas", "--rows", str(args.rows)]
+        replicas += ["--duration", str(args.duration), "--connections", str(args.connections)]
+        return subprocess.run(replicas, cwd=ROOT, check=False).returncode  # noqa: S603
     script = write_script()
     try:
         load = Load(ensure_wrk(), script, args.duration, args.connections)
