@@ -39,6 +39,7 @@ class BasicCredentials(HttpBasicAuth):
     """
 
     def authenticate(self, request: HttpRequest, username: str, password: str) -> Any:
+        password_login_check()
         address = client_address(request)
         login_attempt_check(username=username, address=address)
         user = None
@@ -50,6 +51,15 @@ class BasicCredentials(HttpBasicAuth):
             login_failure_record(username=username, address=address)
             return None
         return user
+
+
+def password_login_check() -> None:
+    """Refuse password sign-in where ``PASSWORD_LOGIN`` switched it off."""
+    if not settings.PASSWORD_LOGIN:
+        raise PermissionDenied(
+            "Password sign-in is switched off on this service: use an access token from "
+            "the identity provider."
+        )
 
 
 def _acceptable(value: str) -> bool:

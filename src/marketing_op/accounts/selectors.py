@@ -10,8 +10,8 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
-from marketing_op.accounts.models import AccessToken, Organization, User
-from marketing_op.accounts.tokens import TOKEN_PREFIX, token_digest
+from marketing_op.accounts.models import AccessToken, Organization, RefreshToken, User
+from marketing_op.accounts.tokens import REFRESH_TOKEN_PREFIX, TOKEN_PREFIX, token_digest
 
 MAX_TOKEN_LENGTH = 200
 
@@ -22,7 +22,15 @@ def _in_model_order(model: type[Model], *names: str) -> tuple[str, ...]:
 
 
 TOKEN_FIELDS = _in_model_order(
-    AccessToken, "id", "user_id", "digest", "scopes", "expires_at", "revoked_at", "last_used_at"
+    AccessToken,
+    "id",
+    "user_id",
+    "digest",
+    "scopes",
+    "expires_at",
+    "revoked_at",
+    "last_used_at",
+    "family",
 )
 USER_FIELDS = _in_model_order(User, "id", "username", "is_active", "organization_id")
 ORGANIZATION_FIELDS = _in_model_order(Organization, "id", "name", "data_version")
@@ -58,6 +66,14 @@ def access_token_get_active(*, token: str) -> AccessToken | None:
     user.organization = _instance(Organization, ORGANIZATION_FIELDS, row[user_end:])
     access_token.user = user
     return access_token
+
+
+def refresh_token_get(*, token: str) -> RefreshToken | None:
+    """The refresh token with this secret, used, revoked or expired alike (the service
+    tells them apart), with its user; None for a value that was never issued."""
+    if not token.startswith(REFRESH_TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return RefreshToken.objects.select_related("user").filter(digest=token_digest(token)).first()
 
 
 ModelT = TypeVar("ModelT", bound=Model)

@@ -189,6 +189,10 @@ else:
     }
 
 TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 36000)
+REFRESH_TOKEN_TTL_SECONDS = _env_int("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 60 * 60)
+# Password sign-in: the dashboard's form, the token exchange with HTTP Basic and the refresh
+# of the tokens that exchange issued. Off, only the identity provider signs anyone in.
+PASSWORD_LOGIN = _env_bool("PASSWORD_LOGIN", True)
 RATE_LIMIT_PER_MINUTE = _env_int("RATE_LIMIT_PER_MINUTE", 600)
 # Limits a client meets (README, Security): a user's requests over all their tokens, the
 # token exchanges of a user, and how many proxies in front set X-Forwarded-For.
