@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Field as SchemaField
 from ninja import Query, Router, Schema, Status
 
-from marketing_op.accounts.auth import BasicCredentials, bearer_token, password_login_check
+from marketing_op.accounts.auth import BasicCredentials, own_bearer_token, password_login_check
 from marketing_op.accounts.models import AccessToken
 from marketing_op.accounts.schemas import RefreshIn, TokenResponse
 from marketing_op.accounts.selectors import refresh_token_get
@@ -101,7 +101,7 @@ def token_refresh_exchange(request: HttpRequest, body: RefreshIn) -> dict:
 
 @router.delete(
     "/auth/token/",
-    auth=bearer_token,
+    auth=own_bearer_token,
     throttle=data_rate_limit,
     response={204: None, 401: Message, 429: Message},
     summary="Revoke the bearer token of this request",

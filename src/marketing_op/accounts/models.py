@@ -26,6 +26,13 @@ class User(AbstractUser):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="users", null=True, blank=True
     )
+    oidc_subject = models.CharField(
+        max_length=255,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The identity provider's sub claim for this user (OIDC_ISSUER).",
+    )
 
     REQUIRED_FIELDS = ["email"]
 

@@ -68,6 +68,16 @@ def access_token_get_active(*, token: str) -> AccessToken | None:
     return access_token
 
 
+def user_get_by_oidc_subject(*, subject: str) -> User | None:
+    """The active user with this identity provider subject (``sub``) who belongs to an
+    organisation, with the organisation."""
+    return (
+        User.objects.select_related("organization")
+        .filter(oidc_subject=subject, is_active=True, organization__isnull=False)
+        .first()
+    )
+
+
 def refresh_token_get(*, token: str) -> RefreshToken | None:
     """The refresh token with this secret, used, revoked or expired alike (the service
     tells them apart), with its user; None for a value that was never issued."""

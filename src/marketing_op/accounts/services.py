@@ -40,9 +40,15 @@ def organization_get_or_create(*, name: str) -> Organization:
 
 
 def user_create(
-    *, organization: Organization, username: str, password: str, check_password: bool = True
+    *,
+    organization: Organization,
+    username: str,
+    password: str | None = None,
+    oidc_subject: str | None = None,
+    check_password: bool = True,
 ) -> User:
-    """A user of the organisation with a hashed password.
+    """A user of the organisation with a hashed password, or one who signs in through the
+    identity provider only: matched by its ``sub`` claim, without a password.
 
     ``check_password=False`` skips Django's password rules; only the demo login uses it.
     """
@@ -51,13 +57,23 @@ def user_create(
         raise RejectedInputError("A user needs a username.")
     if User.objects.filter(username=username).exists():
         raise RejectedInputError(f"User {username!r} exists already.")
-    user = User(username=username, organization=organization)
-    if check_password:
-        try:
-            validate_password(password, user)
-        except ValidationError as error:
-            raise RejectedInputError(" ".join(error.messages)) from error
-    user.set_password(password)
+    if oidc_subject is not None:
+        if not oidc_subject or len(oidc_subject) > 255 or "\x00" in oidc_subject:
+            raise RejectedInputError("An OpenID subject has 1 to 255 characters.")
+        if User.objects.filter(oidc_subject=oidc_subject).exists():
+            raise RejectedInputError(f"Another user has the OpenID subject {oidc_subject!r}.")
+    elif password is None:
+        raise RejectedInputError("A user needs a password or an OpenID subject.")
+    user = User(username=username, organization=organization, oidc_subject=oidc_subject)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        if check_password:
+            try:
+                validate_password(password, user)
+            except ValidationError as error:
+                raise RejectedInputError(" ".join(error.messages)) from error
+        user.set_password(password)
     user.save()
     return user
 
