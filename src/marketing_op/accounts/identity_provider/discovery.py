@@ -160,9 +160,9 @@ def _pick(key_set: dict[str, Any], kid: str | None) -> dict[str, Any] | None:
     return next((key for key in keys if key.get("kid") == kid), None)
 
 
-def provider_signing_key(*, kid: str | None) -> dict[str, Any] | None:
-    """The provider's published public key (a JWK) with this key id, or None when the
-    provider does not publish one. A token without a key id may use the only key."""
+def provider_key_set() -> dict[str, Any]:
+    """The provider's published signing keys (``{"keys": [...]}``), from the cache while
+    fresh, the last set fetched while the provider does not answer."""
     key_set, fresh = _stored("jwks")
     if key_set is None or not fresh:
         try:
@@ -170,7 +170,13 @@ def provider_signing_key(*, kid: str | None) -> dict[str, Any] | None:
         except ProviderUnreachable:
             if key_set is None:
                 raise
-    key = _pick(key_set, kid)
+    return key_set
+
+
+def provider_signing_key(*, kid: str | None) -> dict[str, Any] | None:
+    """The provider's published public key (a JWK) with this key id, or None when the
+    provider does not publish one. A token without a key id may use the only key."""
+    key = _pick(provider_key_set(), kid)
     if key is None and _refetch_allowed():
         key = _pick(_fetch_keys(), kid)
     return key
