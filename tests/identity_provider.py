@@ -238,6 +238,8 @@ class IdentityProvider:
                 elif url.path == "/jwks":
                     provider.key_set_fetches += 1
                     self._send(200, {"keys": provider.public_keys()})
+                elif url.path == "/favicon.ico":
+                    self._send(200, "", "image/x-icon")
                 elif url.path == "/authorize":
                     provider.authorization_requests.append(query)
                     self._send(200, consent_page(query), "text/html; charset=utf-8")
