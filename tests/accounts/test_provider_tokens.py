@@ -194,6 +194,19 @@ def test_a_token_that_breaks_a_claim_rule_is_refused(
     assert message in refused(answer(api_client, token))
 
 
+def test_an_id_token_sent_as_an_access_token_is_refused(
+    api_client, identity_provider, sso_user, settings
+):
+    """Where the audience is the client id, the dashboard's ID token has the right aud; it
+    grants no scope, so it opens nothing."""
+    settings.OIDC_AUDIENCE = "marketing-op"
+    id_token = identity_provider.access_token(
+        SUBJECT, aud="marketing-op", scope=None, jti=None, nonce="n-0S6_WzA2Mj"
+    )
+
+    assert "grants none" in refused(answer(api_client, id_token))
+
+
 def test_expiry_and_not_before_allow_a_small_clock_skew(api_client, identity_provider, sso_user):
     now = int(time.time())
     just_expired = identity_provider.access_token(SUBJECT, exp=now - 10)

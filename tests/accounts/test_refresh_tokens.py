@@ -8,7 +8,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from marketing_op.accounts.models import RefreshToken
+from marketing_op.accounts.selectors import refresh_token_get
+from marketing_op.accounts.services import token_refresh
 from marketing_op.accounts.tokens import REFRESH_TOKEN_PREFIX, token_digest
+from marketing_op.core.exceptions import NotAuthenticated
 from tests.factories import TEST_PASSWORD
 
 pytestmark = [pytest.mark.api, pytest.mark.django_db]
@@ -201,3 +204,18 @@ def test_with_password_login_off_the_exchange_is_refused(api_client, user, setti
 
     assert response.status_code == 403
     assert "Password sign-in is switched off" in response.json()["detail"]
+
+
+def test_two_refreshes_racing_with_one_token_count_as_a_reuse(api_client, user):
+    """Both requests read the token before either used it; the second to write loses and
+    revokes the family, the pair the first one got included."""
+    data = exchange(api_client)
+    seen_by_first = refresh_token_get(token=data["refresh_token"])
+    seen_by_second = refresh_token_get(token=data["refresh_token"])
+
+    winner = token_refresh(refresh_token=seen_by_first)
+    with pytest.raises(NotAuthenticated, match="used already"):
+        token_refresh(refresh_token=seen_by_second)
+
+    assert api_client.get(DATA_URL, **bearer(winner.token)).status_code == 401
+    assert refresh(api_client, winner.refresh_token).status_code == 401
