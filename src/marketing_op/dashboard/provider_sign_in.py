@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET
 
 from marketing_op.accounts.identity_provider import provider_configured
@@ -111,7 +112,7 @@ def provider_callback(request: HttpRequest) -> HttpResponse:
         address_failure_record(address=address)
         return refusal_page(
             request,
-            f"{settings.OIDC_PROVIDER_NAME} signed you in as {subject!r}, but no user of "
+            f"{capfirst(settings.OIDC_PROVIDER_NAME)} signed you in as {subject!r}, but no user of "
             "Marketing OP has that subject. Ask an administrator to create one "
             f"(marketing-op create-user --oidc-subject {subject!r} ...).",
             403,
