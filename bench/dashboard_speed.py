@@ -34,6 +34,7 @@ from bench.run import (
     DATASETS,
     NEW_DATA_VERSION,
     RESULTS_DIR,
+    ROOT,
     USERNAME,
     BenchError,
     base_environment,
@@ -69,8 +70,8 @@ def changes(page: Any) -> list[tuple[str, Callable[[], None]]]:
         ("preset: year to date", lambda: page.select_option("#preset", "year-to-date")),
         ("preset: all", lambda: page.select_option("#preset", "all")),
         ("preset: last quarter", lambda: page.select_option("#preset", "last-quarter")),
-        ("monthly", lambda: page.get_by_label("Monthly").check()),
-        ("weekly", lambda: page.get_by_label("Weekly").check()),
+        ("monthly", lambda: page.check('input[name="granularity"][value="month"]')),
+        ("weekly", lambda: page.check('input[name="granularity"][value="week"]')),
         ("compare: previous period", lambda: page.select_option("#compare", "previous_period")),
         ("compare: previous year", lambda: page.select_option("#compare", "previous_year")),
     ]
@@ -105,7 +106,15 @@ def measure_dataset(size: str, browser: Any, runs: int) -> list[dict[str, Any]]:
         changed: dict[str, list[float]] = {}
         for _ in range(runs):
             for name, action in changes(page):
-                changed.setdefault(name, []).append(timed(page, action))
+                try:
+                    changed.setdefault(name, []).append(timed(page, action))
+                except Exception:
+                    shot = ROOT / "var" / "screenshots" / f"bench-dashboard-{size}-failed.png"
+                    shot.parent.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(shot), full_page=True)
+                    log(f"dashboard {size}: {name} failed; the page is in {shot}")
+                    raise
+                log(f"dashboard {size}: {name}: {changed[name][-1]:.0f} ms")
         rows += [row(size, name, times, CHANGE_TARGET_MS) for name, times in changed.items()]
         context.close()
     for result in rows:
