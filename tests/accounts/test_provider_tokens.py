@@ -11,6 +11,8 @@ import time
 import pytest
 from joserfc.jwk import RSAKey
 
+from marketing_op.accounts.identity_provider import discovery
+from marketing_op.accounts.identity_provider.discovery import forget_provider_state
 from tests.factories import UserFactory, measurement
 
 pytestmark = [pytest.mark.api, pytest.mark.django_db]
@@ -317,6 +319,36 @@ def test_keys_fetched_before_an_outage_keep_working(api_client, identity_provide
 
     assert known.status_code == 200
     assert unknown.status_code == 503
+
+
+def test_a_cache_that_does_not_answer_costs_no_fetch_per_request(
+    api_client, identity_provider, sso_user, unreachable_cache
+):
+    answers = [answer(api_client, identity_provider.access_token(SUBJECT)) for _ in range(3)]
+
+    assert [response.status_code for response in answers] == [200] * 3
+    assert identity_provider.key_set_fetches == 1
+
+
+def test_a_key_another_worker_fetched_is_found_without_a_fetch(
+    api_client, identity_provider, sso_user
+):
+    assert answer(api_client, identity_provider.access_token(SUBJECT)).status_code == 200
+    new_key = identity_provider.rotate()
+    assert (
+        answer(api_client, identity_provider.access_token(SUBJECT, key=new_key)).status_code == 200
+    )
+    forget_provider_state()  # this worker now stands for another one, with an old copy
+    with discovery._lock:
+        discovery._worker_copies[discovery._cache_key("jwks")] = {
+            "document": {"keys": identity_provider.public_keys()[:2]},
+            "fetched_at": time.time(),
+        }
+
+    response = answer(api_client, identity_provider.access_token(SUBJECT, key=new_key))
+
+    assert response.status_code == 200
+    assert identity_provider.key_set_fetches == 2
 
 
 def test_without_an_issuer_a_provider_token_is_just_an_unknown_token(

@@ -1,6 +1,7 @@
 """The identity provider's discovery document (``/.well-known/openid-configuration``) and
 signing keys (its JWKS), fetched with a timeout and kept in the Django cache, so that
-every worker and machine fetches them once per ``OIDC_JWKS_CACHE_SECONDS``.
+every worker and machine fetches them once per ``OIDC_JWKS_CACHE_SECONDS``; each worker
+keeps a copy too, so that a cache that does not answer costs no fetch per request.
 
 A key the cached set lacks (the provider rotated its keys) fetches the set again, at most
 once per ``OIDC_JWKS_REFRESH_SECONDS`` per worker and per cache: tokens with made-up key ids
@@ -34,6 +35,7 @@ SIGNING_KEY_TYPES = frozenset({"RSA", "EC", "OKP"})
 """Public keys only: a symmetric (``oct``) key in a published set is never used."""
 
 _lock = threading.Lock()
+_worker_copies: dict[str, dict[str, Any]] = {}
 _last_refetch = 0.0
 _paused_until = 0.0
 
@@ -82,21 +84,36 @@ def _fetch_json(url: str) -> dict[str, Any]:
         raise ProviderUnreachable(reason) from error
 
 
-def _stored(kind: str) -> tuple[dict[str, Any] | None, bool]:
-    """A cached document and whether it is fresh."""
+def _fresh(stored: dict[str, Any]) -> bool:
+    return time.time() - float(stored.get("fetched_at", 0)) < settings.OIDC_JWKS_CACHE_SECONDS
+
+
+def _shared(kind: str) -> dict[str, Any] | None:
     stored = cache.get(_cache_key(kind))
     if not isinstance(stored, dict) or "document" not in stored:
+        return None
+    with _lock:
+        _worker_copies[_cache_key(kind)] = stored
+    return stored
+
+
+def _stored(kind: str) -> tuple[dict[str, Any] | None, bool]:
+    """A kept document and whether it is fresh: this worker's copy while it is fresh (so
+    that a cache that does not answer costs no fetch per request), else the shared one."""
+    with _lock:
+        stored = _worker_copies.get(_cache_key(kind))
+    if stored is None or not _fresh(stored):
+        stored = _shared(kind) or stored
+    if stored is None:
         return None, False
-    fresh = time.time() - float(stored.get("fetched_at", 0)) < settings.OIDC_JWKS_CACHE_SECONDS
-    return stored["document"], fresh
+    return stored["document"], _fresh(stored)
 
 
 def _store(kind: str, document: dict[str, Any]) -> None:
-    cache.set(
-        _cache_key(kind),
-        {"document": document, "fetched_at": time.time()},
-        timeout=KEEP_STALE_SECONDS,
-    )
+    stored = {"document": document, "fetched_at": time.time()}
+    with _lock:
+        _worker_copies[_cache_key(kind)] = stored
+    cache.set(_cache_key(kind), stored, timeout=KEEP_STALE_SECONDS)
 
 
 def provider_metadata() -> dict[str, Any]:
@@ -177,14 +194,19 @@ def provider_signing_key(*, kid: str | None) -> dict[str, Any] | None:
     """The provider's published public key (a JWK) with this key id, or None when the
     provider does not publish one. A token without a key id may use the only key."""
     key = _pick(provider_key_set(), kid)
+    if key is None:
+        # Another worker may have fetched the provider's new keys already.
+        shared = _shared("jwks")
+        key = _pick(shared["document"], kid) if shared else None
     if key is None and _refetch_allowed():
         key = _pick(_fetch_keys(), kid)
     return key
 
 
 def forget_provider_state() -> None:
-    """Forget this worker's pauses and refetch times (tests do, with the cache's)."""
+    """Forget this worker's copies, pauses and refetch times (tests do, with the cache's)."""
     global _last_refetch, _paused_until
     with _lock:
         _last_refetch = 0.0
         _paused_until = 0.0
+        _worker_copies.clear()
