@@ -226,6 +226,13 @@ def test_a_subject_that_no_user_holds_is_refused(api_client, identity_provider, 
     )
 
 
+@pytest.mark.parametrize("subject", ["", "nul\x00inside", "x" * 300])
+def test_a_subject_no_user_can_hold_is_refused_not_an_error(
+    api_client, identity_provider, sso_user, subject
+):
+    refused(answer(api_client, identity_provider.access_token(subject)))
+
+
 def test_a_deactivated_users_token_is_refused(api_client, identity_provider, sso_user):
     sso_user.is_active = False
     sso_user.save()

@@ -141,7 +141,7 @@ CLAIM_REFUSALS = {
     "aud": "The token is meant for another audience than this service (OIDC_AUDIENCE).",
     "nbf": "The token is not valid yet (nbf).",
     "iat": "The token was issued in the future (iat).",
-    "sub": "The token's subject (sub) is not a string.",
+    "sub": "The token's subject (sub) is empty or not a string.",
     "exp": "The token's expiry (exp) is not a time.",
 }
 
