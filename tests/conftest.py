@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from marketing_op.accounts.identity_provider.discovery import forget_provider_state
 from marketing_op.accounts.models import Organization, User
 from marketing_op.accounts.services import token_issue
 from marketing_op.accounts.throttling import forget_allowances
@@ -12,6 +14,7 @@ from marketing_op.core.caching import forget_worker_copies
 from marketing_op.measurements.imports import postgresql
 from tests.contract import ContractClient
 from tests.factories import OrganizationFactory, UserFactory
+from tests.identity_provider import AUDIENCE, CLIENT_ID, CLIENT_SECRET, IdentityProvider
 
 pytest_plugins = ["tests.postgres_servers"]  # streaming_replica: a primary and its replica
 
@@ -113,3 +116,25 @@ def unreachable_cache(settings: Any) -> Any:
     settings.CACHES = reachable
     shared_cache.forget_outage()
     forget_allowances()
+
+
+@pytest.fixture(scope="session")
+def identity_provider_server() -> Iterator[IdentityProvider]:
+    provider = IdentityProvider().serve()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def identity_provider(identity_provider_server: IdentityProvider, settings: Any) -> Any:
+    """The test OpenID provider on loopback, as the service's ``OIDC_ISSUER``."""
+    provider = identity_provider_server
+    provider.reset()
+    settings.OIDC_ISSUER = provider.issuer
+    settings.OIDC_CLIENT_ID = CLIENT_ID
+    settings.OIDC_CLIENT_SECRET = CLIENT_SECRET
+    settings.OIDC_AUDIENCE = AUDIENCE
+    forget_provider_state()
+    yield provider
+    provider.reset()
+    forget_provider_state()

@@ -45,6 +45,33 @@ def test_production_passes_the_deployment_check_with_warnings_as_errors():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"PASSWORD_LOGIN": "false"}, "PASSWORD_LOGIN=false needs OIDC_ISSUER"),
+        ({"OIDC_ISSUER": "https://id.example.com"}, "OIDC_ISSUER needs OIDC_CLIENT_ID"),
+    ],
+)
+def test_sign_in_settings_that_would_lock_everyone_out_are_refused(environment, message):
+    result = run_command("check", DATABASE_URL="sqlite:///:memory:", **environment)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_refuses_an_identity_provider_without_https():
+    result = run_command(
+        "check",
+        SECRET_KEY="k" * 30 + "-long-random-" * 4,
+        OIDC_ISSUER="http://id.example.com",
+        OIDC_CLIENT_ID="marketing-op",
+        **PRODUCTION,
+    )
+
+    assert result.returncode != 0
+    assert "OIDC_ISSUER must be an https:// address in production" in result.stderr
+
+
 def test_production_never_runs_with_debug():
     result = run_command(
         "shell",

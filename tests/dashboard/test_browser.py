@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.core.test_serve import COMMAND, server_environment, start_server, stop_server
+from tests.identity_provider import AUDIENCE, CLIENT_ID, CLIENT_SECRET, IdentityProvider
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="dev dependency missing")
 
@@ -31,13 +32,20 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 DEMO_LOGIN = ("marketing_op", "marketing_op_supersecret")
 WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "height": 800}}
 REPORTS = "/api/marketing/reports/"
+PROVIDER_NAME = "the test provider"
+PROVIDER_SUBJECT = "00u-demo-analyst"
+PROVIDER_USER = "analyst.sso"
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real server on a fresh database with the demo data, static files collected."""
+def site(
+    tmp_path_factory: pytest.TempPathFactory, identity_provider_server: IdentityProvider
+) -> Iterator[str]:
+    """The real server on a fresh database with the demo data, static files collected,
+    signing in through the test identity provider too (and a user of the demo organisation
+    with its OpenID subject)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"No Chromium at {CHROMIUM}: `make test` installs Debian's chromium package "
@@ -46,7 +54,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("dashboard")
     environment = server_environment(home, f"sqlite:///{home / 'dashboard.sqlite3'}")
     environment["STATIC_ROOT"] = str(home / "static")
-    for step in (["migrate", "-v", "0"], ["load-demo"], ["collectstatic", "--no-input", "-v", "0"]):
+    environment.update(
+        {
+            "OIDC_ISSUER": identity_provider_server.issuer,
+            "OIDC_CLIENT_ID": CLIENT_ID,
+            "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+            "OIDC_AUDIENCE": AUDIENCE,
+            "OIDC_PROVIDER_NAME": PROVIDER_NAME,
+        }
+    )
+    sso_user = ["--organization", "demo", "--username", PROVIDER_USER]
+    for step in (
+        ["migrate", "-v", "0"],
+        ["load-demo"],
+        ["create-user", *sso_user, "--oidc-subject", PROVIDER_SUBJECT],
+        ["collectstatic", "--no-input", "-v", "0"],
+    ):
         subprocess.run([*COMMAND, *step], env=environment, check=True, timeout=300)
     base, _, process = start_server(environment)
     yield base
@@ -541,6 +564,42 @@ def test_imports_accept_a_good_file_and_show_the_rejected_rows_of_a_bad_one(
     newest = page.locator("#history-table tbody tr").first.locator("td").all_inner_texts()
     assert newest[1:4] == ["bad.csv", DEMO_LOGIN[0], "rejected"]
     screenshot(page, "imports-rejected")
+
+
+def test_a_stranger_signs_in_through_the_identity_provider(
+    watched: Watched, identity_provider_server: IdentityProvider
+) -> None:
+    """The whole authorization code flow in the browser: the service's sign-in page, the
+    provider's page (on another port of loopback), and back to the page asked for."""
+    page = watched.page
+    page.goto("/imports/")
+    page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
+    page.wait_for_selector("text=Test identity provider")
+    assert page.url.startswith(f"{identity_provider_server.issuer}/authorize?")
+    page.get_by_label("Subject").fill(PROVIDER_SUBJECT)
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_url("**/imports/")
+    page.wait_for_selector('body[data-state="ready"]')
+
+    assert page.locator("form.sign-out span").inner_text() == PROVIDER_USER
+    assert page.request.get("/api/marketing/dimensions/").status == 200
+    screenshot(page, "imports-after-provider-sign-in")
+
+
+def test_a_provider_subject_without_a_user_gets_a_page_saying_why(watched: Watched) -> None:
+    page = watched.page
+    page.goto("/sign-in/")
+    page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
+    page.get_by_label("Subject").fill("somebody-the-service-does-not-know")
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_selector("text=Not signed in")
+
+    assert "no user of Marketing OP has that subject" in page.locator("main").inner_text()
+    assert page.request.get("/api/marketing/dimensions/").status == 401
+    screenshot(page, "sign-in-refused")
+    # The refusal is a 403 page, which Chromium logs as a failed load; nothing else may be.
+    expected = "Failed to load resource: the server responded with a status of 403"
+    watched.problems = [problem for problem in watched.problems if expected not in problem]
 
 
 def test_signing_out_ends_the_session_for_the_pages_and_the_api(overview: Any) -> None:

@@ -1,4 +1,4 @@
-"""Token exchange (HTTP Basic, limited per user) and revocation."""
+"""Token exchange (HTTP Basic, limited per user), refresh and revocation."""
 
 from __future__ import annotations
 
@@ -6,11 +6,20 @@ from django.http import HttpRequest
 from ninja import Field as SchemaField
 from ninja import Query, Router, Schema, Status
 
-from marketing_op.accounts.auth import BasicCredentials, bearer_token
+from marketing_op.accounts.auth import BasicCredentials, own_bearer_token, password_login_check
 from marketing_op.accounts.models import AccessToken
-from marketing_op.accounts.schemas import TokenResponse
-from marketing_op.accounts.services import token_issue, token_revoke
-from marketing_op.accounts.throttling import data_rate_limit, token_exchange_limit
+from marketing_op.accounts.schemas import RefreshIn, TokenResponse
+from marketing_op.accounts.selectors import refresh_token_get
+from marketing_op.accounts.services import token_issue, token_refresh, token_revoke
+from marketing_op.accounts.throttling import (
+    address_attempt_check,
+    address_failure_record,
+    client_address,
+    data_rate_limit,
+    token_exchange_allow,
+    token_exchange_limit,
+)
+from marketing_op.core.exceptions import NotAuthenticated
 from marketing_op.core.schemas import Message, ValidationMessage
 
 router = Router(tags=["auth"])
@@ -27,6 +36,7 @@ EXCHANGE_RESPONSES = {
     200: TokenResponse,
     400: Message,
     401: Message,
+    403: Message,
     422: ValidationMessage,
     429: Message,
 }
@@ -71,9 +81,27 @@ def token_exchange_old_path(request: HttpRequest, params: Query[ScopeParams]) ->
     return _exchange(request, params)
 
 
+@router.post(
+    "/auth/token/refresh/",
+    auth=None,
+    response={200: TokenResponse, 401: Message, 403: Message, 422: ValidationMessage, 429: Message},
+    summary="Trade a refresh token for a new access token and refresh token",
+)
+def token_refresh_exchange(request: HttpRequest, body: RefreshIn) -> dict:
+    password_login_check()
+    address = client_address(request)
+    address_attempt_check(address=address)
+    refresh_token = refresh_token_get(token=body.refresh_token)
+    if refresh_token is None:
+        address_failure_record(address=address)
+        raise NotAuthenticated("Unknown refresh token.")
+    token_exchange_allow(user_id=refresh_token.user_id)
+    return {"data": token_refresh(refresh_token=refresh_token)}
+
+
 @router.delete(
     "/auth/token/",
-    auth=bearer_token,
+    auth=own_bearer_token,
     throttle=data_rate_limit,
     response={204: None, 401: Message, 429: Message},
     summary="Revoke the bearer token of this request",

@@ -18,6 +18,12 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBasicAuth, HttpBearer
 from ninja.utils import check_csrf
 
+from marketing_op.accounts.identity_provider import provider_configured
+from marketing_op.accounts.identity_provider.access_tokens import (
+    ProviderAccessToken,
+    looks_like_jwt,
+    provider_token_verify,
+)
 from marketing_op.accounts.models import AccessToken, User
 from marketing_op.accounts.selectors import access_token_get_active
 from marketing_op.accounts.services import token_mark_used
@@ -39,6 +45,7 @@ class BasicCredentials(HttpBasicAuth):
     """
 
     def authenticate(self, request: HttpRequest, username: str, password: str) -> Any:
+        password_login_check()
         address = client_address(request)
         login_attempt_check(username=username, address=address)
         user = None
@@ -52,30 +59,50 @@ class BasicCredentials(HttpBasicAuth):
         return user
 
 
+def password_login_check() -> None:
+    """Refuse password sign-in where ``PASSWORD_LOGIN`` switched it off."""
+    if not settings.PASSWORD_LOGIN:
+        raise PermissionDenied(
+            "Password sign-in is switched off on this service: use an access token from "
+            "the identity provider."
+        )
+
+
 def _acceptable(value: str) -> bool:
     """Values the database can look up: no NUL character, not absurdly long."""
     return "\x00" not in value and len(value) <= MAX_CREDENTIAL_LENGTH
 
 
 class BearerToken(HttpBearer):
-    """A live access token that carries ``scope``."""
+    """A live access token that carries ``scope``: one of ours (``mop_``), or where
+    ``OIDC_ISSUER`` is set and ``provider_tokens`` allows, the identity provider's JWT."""
 
-    def __init__(self, scope: str = AccessToken.READ) -> None:
+    def __init__(self, scope: str = AccessToken.READ, *, provider_tokens: bool = True) -> None:
         super().__init__()
         self.scope = scope
+        self.provider_tokens = provider_tokens
 
-    def authenticate(self, request: HttpRequest, token: str) -> AccessToken | None:
-        access_token = access_token_get_active(token=token)
+    def authenticate(
+        self, request: HttpRequest, token: str
+    ) -> AccessToken | ProviderAccessToken | None:
+        access_token: AccessToken | ProviderAccessToken | None
+        if self.provider_tokens and provider_configured() and looks_like_jwt(token):
+            access_token = provider_token_verify(token=token)
+        else:
+            access_token = access_token_get_active(token=token)
         if access_token is None:
             return None
         if self.scope not in access_token.scope_set:
             raise PermissionDenied(f"This token lacks the {self.scope!r} scope.")
-        token_mark_used(access_token=access_token)
+        if isinstance(access_token, AccessToken):
+            token_mark_used(access_token=access_token)
         return access_token
 
 
 bearer_token = BearerToken()
 write_token = BearerToken(scope=AccessToken.WRITE)
+own_bearer_token = BearerToken(provider_tokens=False)
+"""Our own tokens only: what only we can revoke."""
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

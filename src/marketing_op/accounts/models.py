@@ -26,6 +26,13 @@ class User(AbstractUser):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="users", null=True, blank=True
     )
+    oidc_subject = models.CharField(
+        max_length=255,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The identity provider's sub claim for this user (OIDC_ISSUER).",
+    )
 
     REQUIRED_FIELDS = ["email"]
 
@@ -43,9 +50,17 @@ class AccessToken(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    family = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text="The sign-in (token exchange) this token comes from, refreshes included.",
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["user", "revoked_at"])]
+        indexes = [
+            models.Index(fields=["user", "revoked_at"]),
+            models.Index(fields=["family"], name="accesstoken_family"),
+        ]
 
     def __str__(self) -> str:
         return f"token {self.pk} of {self.user_id}"
@@ -53,3 +68,29 @@ class AccessToken(models.Model):
     @property
     def scope_set(self) -> frozenset[str]:
         return frozenset(self.scopes.split())
+
+
+class RefreshToken(models.Model):
+    """A single-use secret that trades for a new access and refresh token (rotation); only
+    its SHA-256 digest is stored. Every token issued from one token exchange shares its
+    ``family``: a refresh token used a second time revokes the whole family."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    family = models.UUIDField()
+    scopes = models.CharField(max_length=100, default=AccessToken.READ)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was traded for a new pair (rotated)."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["family"], name="refreshtoken_family"),
+            models.Index(fields=["user", "revoked_at"], name="refreshtoken_user_revoked"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refresh token {self.pk} of {self.user_id}"

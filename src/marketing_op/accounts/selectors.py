@@ -10,10 +10,11 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
-from marketing_op.accounts.models import AccessToken, Organization, User
-from marketing_op.accounts.tokens import TOKEN_PREFIX, token_digest
+from marketing_op.accounts.models import AccessToken, Organization, RefreshToken, User
+from marketing_op.accounts.tokens import REFRESH_TOKEN_PREFIX, TOKEN_PREFIX, token_digest
 
 MAX_TOKEN_LENGTH = 200
+MAX_SUBJECT_LENGTH = 255
 
 
 def _in_model_order(model: type[Model], *names: str) -> tuple[str, ...]:
@@ -22,7 +23,15 @@ def _in_model_order(model: type[Model], *names: str) -> tuple[str, ...]:
 
 
 TOKEN_FIELDS = _in_model_order(
-    AccessToken, "id", "user_id", "digest", "scopes", "expires_at", "revoked_at", "last_used_at"
+    AccessToken,
+    "id",
+    "user_id",
+    "digest",
+    "scopes",
+    "expires_at",
+    "revoked_at",
+    "last_used_at",
+    "family",
 )
 USER_FIELDS = _in_model_order(User, "id", "username", "is_active", "organization_id")
 ORGANIZATION_FIELDS = _in_model_order(Organization, "id", "name", "data_version")
@@ -58,6 +67,40 @@ def access_token_get_active(*, token: str) -> AccessToken | None:
     user.organization = _instance(Organization, ORGANIZATION_FIELDS, row[user_end:])
     access_token.user = user
     return access_token
+
+
+USER_BY_SUBJECT = (
+    "SELECT "  # noqa: S608 - constant column lists
+    + ", ".join(
+        [f"u.{name}" for name in USER_FIELDS] + [f"o.{name}" for name in ORGANIZATION_FIELDS]
+    )
+    + " FROM accounts_user u JOIN accounts_organization o ON o.id = u.organization_id "
+    "WHERE u.oidc_subject = %s AND u.is_active"
+)
+
+
+def user_get_by_oidc_subject(*, subject: str) -> User | None:
+    """The active user with this identity provider subject (``sub``) who belongs to an
+    organisation, with the organisation. One plain query, as for our own tokens: the
+    provider's tokens ask it on every request."""
+    if not subject or len(subject) > MAX_SUBJECT_LENGTH or "\x00" in subject:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(USER_BY_SUBJECT, [subject])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = _instance(User, USER_FIELDS, row[: len(USER_FIELDS)])
+    user.organization = _instance(Organization, ORGANIZATION_FIELDS, row[len(USER_FIELDS) :])
+    return user
+
+
+def refresh_token_get(*, token: str) -> RefreshToken | None:
+    """The refresh token with this secret, used, revoked or expired alike (the service
+    tells them apart), with its user; None for a value that was never issued."""
+    if not token.startswith(REFRESH_TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return RefreshToken.objects.select_related("user").filter(digest=token_digest(token)).first()
 
 
 ModelT = TypeVar("ModelT", bound=Model)

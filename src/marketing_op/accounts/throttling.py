@@ -170,6 +170,22 @@ def login_failure_record(*, username: str, address: str) -> None:
     _count([key for key, _ in _login_keys(username, address)], 1, FAILED_LOGIN_WINDOW_SECONDS)
 
 
+def address_attempt_check(*, address: str) -> None:
+    """The lock-out of a client address alone, for sign-ins that name no username (a
+    refresh token, the identity provider's answer)."""
+    key = _key("login-address", address)
+    [failures] = _count([key], 0, FAILED_LOGIN_WINDOW_SECONDS)
+    if failures.events >= MAX_FAILED_LOGINS_PER_ADDRESS:
+        raise TooManyRequests(
+            "Too many failed sign-in attempts; try again later.",
+            retry_after=_retry_after(failures),
+        )
+
+
+def address_failure_record(*, address: str) -> None:
+    _count([_key("login-address", address)], 1, FAILED_LOGIN_WINDOW_SECONDS)
+
+
 # --- throttles of authenticated requests ----------------------------------------------------
 
 
@@ -188,14 +204,25 @@ class _Throttle(BaseThrottle):
         return getattr(self._refusal, "retry_after", None)
 
 
+def token_exchange_allow(*, user_id: int) -> None:
+    """Count a token exchange or refresh of the user: ``TOKEN_EXCHANGES_PER_HOUR`` of them
+    together, then ``TooManyRequests``."""
+    [window] = _count([_key("exchanges", str(user_id))], 1, EXCHANGE_WINDOW_SECONDS)
+    if window.events > settings.TOKEN_EXCHANGES_PER_HOUR:
+        raise TooManyRequests(
+            "Too many token exchanges; try again later.", retry_after=_retry_after(window)
+        )
+
+
 class TokenExchangeLimit(_Throttle):
     """``TOKEN_EXCHANGES_PER_HOUR`` token exchanges per user (``request.auth``)."""
 
     def allow_request(self, request: HttpRequest) -> bool:
         user = request.auth  # type: ignore[attr-defined]
-        [window] = _count([_key("exchanges", str(user.pk))], 1, EXCHANGE_WINDOW_SECONDS)
-        if window.events > settings.TOKEN_EXCHANGES_PER_HOUR:
-            return self.refuse(_retry_after(window))
+        try:
+            token_exchange_allow(user_id=user.pk)
+        except TooManyRequests as refusal:
+            return self.refuse(refusal.retry_after)
         return True
 
 

@@ -215,6 +215,34 @@ else:
     }
 
 TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 36000)
+REFRESH_TOKEN_TTL_SECONDS = _env_int("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 60 * 60)
+# Password sign-in: the dashboard's form, the token exchange with HTTP Basic and the refresh
+# of the tokens that exchange issued. Off, only the identity provider signs anyone in.
+PASSWORD_LOGIN = _env_bool("PASSWORD_LOGIN", True)
+
+# Sign-in with the company's identity provider (OpenID Connect), off while OIDC_ISSUER is
+# unset: the dashboard's "Sign in with ..." (authorization code flow with PKCE) and the
+# provider's JWT access tokens on the API. README, Configuration and Security.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip()
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_AUDIENCE = os.environ.get("OIDC_AUDIENCE", "").strip() or OIDC_CLIENT_ID
+OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "").strip() or "openid profile email"
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "").strip() or "single sign-on"
+OIDC_ORGANIZATION_CLAIM = os.environ.get("OIDC_ORGANIZATION_CLAIM", "").strip()
+OIDC_READ_SCOPES = frozenset(_env_list("OIDC_READ_SCOPES") or ["read"])
+OIDC_WRITE_SCOPES = frozenset(_env_list("OIDC_WRITE_SCOPES") or ["write"])
+OIDC_LEEWAY_SECONDS = _env_int("OIDC_LEEWAY_SECONDS", 30)
+OIDC_TIMEOUT_SECONDS = _env_int("OIDC_TIMEOUT_SECONDS", 5)
+OIDC_JWKS_CACHE_SECONDS = _env_int("OIDC_JWKS_CACHE_SECONDS", 3600)
+OIDC_JWKS_REFRESH_SECONDS = _env_int("OIDC_JWKS_REFRESH_SECONDS", 60)
+"""Fewest seconds between two fetches of the provider's keys for an unknown ``kid``."""
+if OIDC_ISSUER and not OIDC_CLIENT_ID:
+    raise ImproperlyConfigured("OIDC_ISSUER needs OIDC_CLIENT_ID")
+if PRODUCTION and OIDC_ISSUER and not OIDC_ISSUER.startswith("https://"):
+    raise ImproperlyConfigured("OIDC_ISSUER must be an https:// address in production")
+if not PASSWORD_LOGIN and not OIDC_ISSUER:
+    raise ImproperlyConfigured("PASSWORD_LOGIN=false needs OIDC_ISSUER: nobody could sign in")
 RATE_LIMIT_PER_MINUTE = _env_int("RATE_LIMIT_PER_MINUTE", 600)
 # Limits a client meets (README, Security): a user's requests over all their tokens, the
 # token exchanges of a user, and how many proxies in front set X-Forwarded-For.

@@ -43,3 +43,15 @@ class UnsupportedMediaType(ApplicationError):
     """A request body in a format that the endpoint does not take (415)."""
 
     status_code = 415
+
+
+class NotAuthenticated(ApplicationError):
+    """Credentials that do not (or no longer) identify anyone: say why (401)."""
+
+    status_code = 401
+
+
+class ServiceUnavailable(ApplicationError):
+    """A service we depend on does not answer; the request may succeed later (503)."""
+
+    status_code = 503

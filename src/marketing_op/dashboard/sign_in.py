@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from marketing_op.accounts.auth import MAX_CREDENTIAL_LENGTH
+from marketing_op.accounts.identity_provider import provider_configured
 from marketing_op.accounts.throttling import (
     client_address,
     login_attempt_check,
@@ -57,9 +59,30 @@ class SignInForm(AuthenticationForm):
 
 
 class SignIn(LoginView):
+    """The form (unless ``PASSWORD_LOGIN`` is off) and, with an identity provider, the
+    link that signs in through it (``provider_sign_in``)."""
+
     template_name = "dashboard/sign_in.html"
     form_class = SignInForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["password_login"] = settings.PASSWORD_LOGIN
+        context["provider_configured"] = provider_configured()
+        context["provider_name"] = settings.OIDC_PROVIDER_NAME
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.PASSWORD_LOGIN:
+            form = self.get_form()
+            form.errors.clear()
+            context = self.get_context_data(form=form)
+            context["refusal"] = "Password sign-in is switched off: sign in with " + (
+                settings.OIDC_PROVIDER_NAME + "."
+            )
+            return self.render_to_response(context, status=403)
+        return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: Any) -> HttpResponse:
         response = super().form_invalid(form)

@@ -61,7 +61,14 @@ router = Router(
     tags=["measurements"], auth=[bearer_token, session_cookie], throttle=data_rate_limit
 )
 
-LIST_ERRORS = {304: None, 400: Message, 401: Message, 422: ValidationMessage, 429: Message}
+LIST_ERRORS = {
+    304: None,
+    400: Message,
+    401: Message,
+    422: ValidationMessage,
+    429: Message,
+    503: Message,
+}
 
 
 def _organization(request: HttpRequest) -> Organization:
@@ -284,7 +291,7 @@ def report_list(
 
 @router.get(
     "/dimensions/",
-    response={200: DimensionsResponse, 304: None, 401: Message, 429: Message},
+    response={200: DimensionsResponse, 304: None, 401: Message, 429: Message, 503: Message},
     summary="Products, campaigns, campaign types, channels and dates with data",
 )
 @replica_read
@@ -356,6 +363,7 @@ def _upload_file_name(request: HttpRequest) -> str:
         403: Message,
         411: Message,
         413: Message,
+        503: Message,
         415: Message,
         422: ImportRejectedMessage | ValidationMessage,
         429: Message,
@@ -408,7 +416,13 @@ def measurement_import(
 
 @router.get(
     "/imports/",
-    response={200: ImportRecordPage, 401: Message, 422: ValidationMessage, 429: Message},
+    response={
+        200: ImportRecordPage,
+        401: Message,
+        422: ValidationMessage,
+        429: Message,
+        503: Message,
+    },
     summary="The organisation's imports, newest first",
 )
 def import_record_list(

@@ -9,7 +9,10 @@ from marketing_op.accounts.services import token_revoke_all
 
 
 class Command(BaseCommand):
-    help = "Revoke every token of a user: each stops working on its very next request."
+    help = (
+        "Revoke every access and refresh token of a user: each stops working on its very "
+        "next request."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--username", required=True, help="The user whose tokens to revoke.")
@@ -19,4 +22,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user named {username!r}.")
         revoked = token_revoke_all(user=user)
-        self.stdout.write(f"Revoked {revoked} token(s) of {username!r}")
+        self.stdout.write(
+            f"Revoked {revoked.access_tokens} token(s) and {revoked.refresh_tokens} refresh "
+            f"token(s) of {username!r}"
+        )
