@@ -450,7 +450,9 @@
   }
 
   const axisFont = { color: "#1b1f24" };
-  const NARROW_CHART = 500;
+  /** The phone layout of dashboard.css, where the channel chart is tall enough for names on
+   * two lines. */
+  const phone = window.matchMedia("(max-width: 600px)");
 
   /** A long name in lines of at most `width` characters, broken at spaces (for narrow charts). */
   function lines(name, width) {
@@ -474,7 +476,7 @@
 
   function channelTick(value) {
     const name = this.getLabelForValue(value);
-    return this.chart.width < NARROW_CHART ? lines(name, 14) : name;
+    return phone.matches ? lines(name, 14) : name;
   }
 
   function showTrend(answer) {
