@@ -173,16 +173,19 @@ window.__quality = {
     }
     return found;
   },
-  markTabStops(selector) {
+  /** Numbers every visible control (and the skip link, off-screen until focused) in page
+   * order; says which of them Tab should stop at (not disabled, and of a radio group only
+   * the chosen radio). */
+  markControls(selector) {
     const q = this;
-    document.querySelectorAll("[data-tab-stop]").forEach((e) => e.removeAttribute("data-tab-stop"));
-    const stops = q.controls(selector).concat(
-      [...document.querySelectorAll(".skip")]  // off-screen until it has the focus
-    ).filter((element) => !element.disabled
-      && !(element.type === "radio" && !element.checked));
-    stops.sort((a, b) => a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1);
-    stops.forEach((element, index) => { element.dataset.tabStop = index; });
-    return stops.map((element) => q.describe(element));
+    document.querySelectorAll("[data-control]").forEach((e) => e.removeAttribute("data-control"));
+    const controls = q.controls(selector).concat([...document.querySelectorAll(".skip")]);
+    controls.sort((a, b) => a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1);
+    controls.forEach((element, index) => { element.dataset.control = index; });
+    return controls.map((element) => ({
+      what: q.describe(element),
+      tabbable: !element.disabled && !(element.type === "radio" && !element.checked),
+    }));
   },
   focused() {
     const q = this;
@@ -195,7 +198,7 @@ window.__quality = {
     const box = element.getBoundingClientRect();
     const style = ring ? getComputedStyle(ring) : null;
     return {
-      stop: element.dataset.tabStop === undefined ? null : Number(element.dataset.tabStop),
+      stop: element.dataset.control === undefined ? null : Number(element.dataset.control),
       what: q.describe(element),
       inView: this.inView(element),
       box: [box.left, box.top, box.right, box.bottom].map(Math.round),

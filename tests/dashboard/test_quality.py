@@ -226,15 +226,17 @@ def test_the_charts_give_fourteen_channels_fourteen_colours(overview: Any) -> No
 
 
 def cdp_names(page: Any) -> dict[int, str]:
-    """The accessible name Chromium computes for each element marked with data-tab-stop."""
+    """The accessible name Chromium computes for each element marked with data-control."""
     session = page.context.new_cdp_session(page)
     root = session.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
-    marked = session.send("DOM.querySelectorAll", {"nodeId": root, "selector": "[data-tab-stop]"})
+    marked = session.send("DOM.querySelectorAll", {"nodeId": root, "selector": "[data-control]"})
     names = {}
     for node in marked["nodeIds"]:
         attributes = session.send("DOM.getAttributes", {"nodeId": node})["attributes"]
-        stop = int(attributes[attributes.index("data-tab-stop") + 1])
-        tree = session.send("Accessibility.getPartialAXTree", {"nodeId": node})
+        stop = int(attributes[attributes.index("data-control") + 1])
+        tree = session.send(
+            "Accessibility.getPartialAXTree", {"nodeId": node, "fetchRelatives": False}
+        )
         name = tree["nodes"][0].get("name", {}).get("value", "")
         names[stop] = str(name).strip()
     session.detach()
@@ -250,8 +252,10 @@ def test_every_control_has_a_name_and_tab_reaches_each_in_order_with_a_visible_f
     problems: list[str] = []
 
     def check(state: str) -> None:
-        stops = page.evaluate("(s) => __quality.markTabStops(s)", FOCUSABLE)
+        controls = page.evaluate("(s) => __quality.markControls(s)", FOCUSABLE)
+        stops = [control["what"] for control in controls]
         names = cdp_names(page)
+        assert sorted(names) == list(range(len(controls))), state
         nameless = [stops[stop] for stop, name in names.items() if not name]
         problems.extend(f"{state}: {what} has no accessible name" for what in nameless)
         named = sorted(name for name in names.values() if name)
@@ -259,7 +263,7 @@ def test_every_control_has_a_name_and_tab_reaches_each_in_order_with_a_visible_f
         problems.extend(f"{state}: more than one control is called {name!r}" for name in twice)
 
         page.evaluate("__quality.tabFromTheTop()")
-        expected = list(range(len(stops)))
+        expected = [index for index, control in enumerate(controls) if control["tabbable"]]
         reached: list[int | None] = []
         for _ in range(3 * len(stops) + 10):
             page.keyboard.press("Tab")
