@@ -97,6 +97,9 @@ def page_states(page: Any) -> Any:
     page.locator('.picker[data-filter="channels"] summary').click()
     yield "overview with the channels picker open"
     page.keyboard.press("Escape")
+    page.locator('.picker[data-filter="campaigns"] summary').click()
+    yield "overview with the campaign picker open"
+    page.keyboard.press("Escape")
     after(page, lambda: page.goto("/imports/"))
     yield "imports"
     page.get_by_label("Choose a file").set_input_files(
