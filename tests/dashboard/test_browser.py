@@ -13,142 +13,29 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-from tests.core.test_serve import COMMAND, server_environment, start_server, stop_server
-from tests.identity_provider import AUDIENCE, CLIENT_ID, CLIENT_SECRET, IdentityProvider
+from tests.dashboard.browser import (
+    DEMO_LOGIN,
+    PROVIDER_NAME,
+    PROVIDER_SUBJECT,
+    PROVIDER_USER,
+    Watched,
+    after,
+    api,
+    screenshot,
+    sign_in,
+)
+from tests.identity_provider import IdentityProvider
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="dev dependency missing")
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-DEMO_LOGIN = ("marketing_op", "marketing_op_supersecret")
-WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "height": 800}}
 REPORTS = "/api/marketing/reports/"
-PROVIDER_NAME = "the test provider"
-PROVIDER_SUBJECT = "00u-demo-analyst"
-PROVIDER_USER = "analyst.sso"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def site(
-    tmp_path_factory: pytest.TempPathFactory, identity_provider_server: IdentityProvider
-) -> Iterator[str]:
-    """The real server on a fresh database with the demo data, static files collected,
-    signing in through the test identity provider too (and a user of the demo organisation
-    with its OpenID subject)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"No Chromium at {CHROMIUM}: `make test` installs Debian's chromium package "
-            "(apt-get install chromium), or set CHROMIUM to its path."
-        )
-    home = tmp_path_factory.mktemp("dashboard")
-    environment = server_environment(home, f"sqlite:///{home / 'dashboard.sqlite3'}")
-    environment["STATIC_ROOT"] = str(home / "static")
-    environment.update(
-        {
-            "OIDC_ISSUER": identity_provider_server.issuer,
-            "OIDC_CLIENT_ID": CLIENT_ID,
-            "OIDC_CLIENT_SECRET": CLIENT_SECRET,
-            "OIDC_AUDIENCE": AUDIENCE,
-            "OIDC_PROVIDER_NAME": PROVIDER_NAME,
-        }
-    )
-    sso_user = ["--organization", "demo", "--username", PROVIDER_USER]
-    for step in (
-        ["migrate", "-v", "0"],
-        ["load-demo"],
-        ["create-user", *sso_user, "--oidc-subject", PROVIDER_SUBJECT],
-        ["collectstatic", "--no-input", "-v", "0"],
-    ):
-        subprocess.run([*COMMAND, *step], env=environment, check=True, timeout=300)
-    base, _, process = start_server(environment)
-    yield base
-    stop_server(process)
-
-
-@pytest.fixture(scope="module")
-def browser(site: str) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        yield launched
-        launched.close()
-
-
-class Watched:
-    """A page whose console errors, uncaught errors and CSP violations are collected."""
-
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.problems: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error":
-            self.problems.append(f"console {message.type}: {message.text}")
-
-
-@pytest.fixture
-def context(browser: Any, site: str) -> Iterator[Any]:
-    context = browser.new_context(
-        base_url=site,
-        locale="en-US",
-        timezone_id="UTC",
-        viewport=WIDTHS["desktop"],
-        accept_downloads=True,
-    )
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def watched(context: Any) -> Iterator[Watched]:
-    watched = Watched(context.new_page())
-    yield watched
-    assert watched.problems == [], "\n".join(watched.problems)
-
-
-def sign_in(page: Any, path: str = "/") -> None:
-    page.goto(path)
-    page.get_by_label("Username").fill(DEMO_LOGIN[0])
-    page.get_by_label("Password").fill(DEMO_LOGIN[1])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_selector('body[data-state="ready"]')
-
-
-@pytest.fixture
-def overview(watched: Watched) -> Any:
-    sign_in(watched.page)
-    return watched.page
-
-
-def after(page: Any, action: Any) -> None:
-    """Do ``action`` and wait until the page has drawn what it loaded for it; by then the
-    overview has marked its figures and charts drawn, which the speed benchmark times."""
-    page.evaluate("document.body.dataset.state = 'changing'")
-    action()
-    page.wait_for_selector('body[data-state="ready"]')
-    assert page.evaluate("document.body.dataset.charts") in (None, "drawn")
-
-
-def api(page: Any, path: str, params: dict[str, Any] | None = None) -> Any:
-    """The API's answer to the page's session."""
-    url = f"{path}?{urlencode(params or {}, doseq=True)}"
-    response = page.request.get(url)
-    assert response.status == 200, (url, response.text())
-    return response.json()
 
 
 def shown(page: Any) -> dict[str, Any]:
@@ -163,15 +50,6 @@ def chart_data(page: Any, canvas: str) -> dict[str, Any]:
         } : null; }""",
         canvas,
     )
-
-
-def screenshot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for width, size in WIDTHS.items():
-        page.set_viewport_size(size)
-        page.wait_for_timeout(150)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size(WIDTHS["desktop"])
 
 
 # --- what the test expects, computed on its own ---------------------------------------------

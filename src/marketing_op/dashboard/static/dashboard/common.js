@@ -112,11 +112,12 @@
     moment: (text) => moment.format(new Date(text)),
   };
 
-  /** Fourteen colours that stay apart from one another (and for the common colour vision
-   * deficiencies as far as fourteen can), one per channel in the order of the channel list. */
+  /** Fourteen colours, one per channel in the order of the channel list. Every pair differs
+   * by CIEDE2000 ΔE ≥ 20, and by ≥ 10 as deuteranopes and protanopes see them; each stands
+   * 3:1 against white (tests/dashboard/test_quality.py measures all three). */
   const CHANNEL_COLOURS = [
-    "#1f5fa8", "#e8871e", "#2e9e44", "#c4262e", "#7b4fb0", "#8c5a3c", "#d957a6",
-    "#6b6b6b", "#a8a21c", "#17a2b8", "#0b2e59", "#f2b8c6", "#9fd28d", "#3d1f00",
+    "#642d68", "#c6005c", "#bb6eb3", "#09777f", "#1b91fe", "#605755", "#b57157",
+    "#852cff", "#335123", "#64a181", "#0a54a8", "#94949b", "#80651b", "#8a9b0a",
   ];
 
   function text(element, value) {
@@ -132,6 +133,14 @@
     td.textContent = value;
     return td;
   }
+
+  // Chromium leaves a control that Tab reaches in a table scrolling sideways (a phone) half
+  // outside the table: bring all of it into view.
+  document.addEventListener("focusin", (event) => {
+    if (event.target.closest(".table-wrap") && !event.target.classList.contains("table-wrap")) {
+      event.target.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
+  });
 
   window.MarketingOp = { api, ApiError, query, format, CHANNEL_COLOURS, text, cell };
 })();

@@ -91,6 +91,9 @@
       table.append(caption, head, body);
       const wrap = document.createElement("div");
       wrap.className = "table-wrap";
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", "Rejected rows");
+      wrap.tabIndex = 0;
       wrap.append(table);
       parts.push(wrap);
     }

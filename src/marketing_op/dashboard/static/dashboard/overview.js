@@ -450,6 +450,34 @@
   }
 
   const axisFont = { color: "#1b1f24" };
+  /** The phone layout of dashboard.css, where the channel chart is tall enough for names on
+   * two lines. */
+  const phone = window.matchMedia("(max-width: 600px)");
+
+  /** A long name in lines of at most `width` characters, broken at spaces (for narrow charts). */
+  function lines(name, width) {
+    const out = [];
+    for (const word of name.split(" ")) {
+      const last = out[out.length - 1];
+      if (last !== undefined && `${last} ${word}`.length <= width) {
+        out[out.length - 1] = `${last} ${word}`;
+      } else {
+        out.push(word);
+      }
+    }
+    return out;
+  }
+
+  /** The x axis of the trend names a week by its first day alone, as the tooltip says "Week of". */
+  function periodTick(value) {
+    const period = shown.trend.periods[value];
+    return state.granularity === "month" ? format.month(period) : format.day(period);
+  }
+
+  function channelTick(value) {
+    const name = this.getLabelForValue(value);
+    return phone.matches ? lines(name, 14) : name;
+  }
 
   function showTrend(answer) {
     const periods = [];
@@ -500,7 +528,7 @@
         maintainAspectRatio: false,
         interaction: { mode: "index", intersect: false },
         scales: {
-          x: { stacked: true, ticks: axisFont },
+          x: { stacked: true, ticks: Object.assign({ callback: periodTick }, axisFont) },
           y: { stacked: true, ticks: Object.assign({ callback: (value) => format.number(value) }, axisFont) },
         },
         plugins: {
@@ -546,7 +574,7 @@
         maintainAspectRatio: false,
         scales: {
           x: { min: 0, ticks: Object.assign({ callback: (value) => format.share(value) }, axisFont) },
-          y: { ticks: axisFont },
+          y: { ticks: Object.assign({ callback: channelTick, autoSkip: false }, axisFont) },
         },
         plugins: {
           legend: { display: false },

@@ -1,0 +1,99 @@
+"""The real server (``marketing-op serve``, as ``make run`` starts it, with the demo data and
+the static files collected with hashed names) and Debian's Chromium, for the browser tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.core.test_serve import COMMAND, server_environment, start_server, stop_server
+from tests.dashboard.browser import (
+    PROVIDER_NAME,
+    PROVIDER_SUBJECT,
+    PROVIDER_USER,
+    WIDTHS,
+    Watched,
+    sign_in,
+)
+from tests.identity_provider import AUDIENCE, CLIENT_ID, CLIENT_SECRET, IdentityProvider
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def site(
+    tmp_path_factory: pytest.TempPathFactory, identity_provider_server: IdentityProvider
+) -> Iterator[str]:
+    """The real server on a fresh database with the demo data, static files collected,
+    signing in through the test identity provider too (and a user of the demo organisation
+    with its OpenID subject)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"No Chromium at {CHROMIUM}: `make test` installs Debian's chromium package "
+            "(apt-get install chromium), or set CHROMIUM to its path."
+        )
+    home = tmp_path_factory.mktemp("dashboard")
+    environment = server_environment(home, f"sqlite:///{home / 'dashboard.sqlite3'}")
+    environment["STATIC_ROOT"] = str(home / "static")
+    environment.update(
+        {
+            "OIDC_ISSUER": identity_provider_server.issuer,
+            "OIDC_CLIENT_ID": CLIENT_ID,
+            "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+            "OIDC_AUDIENCE": AUDIENCE,
+            "OIDC_PROVIDER_NAME": PROVIDER_NAME,
+        }
+    )
+    sso_user = ["--organization", "demo", "--username", PROVIDER_USER]
+    for step in (
+        ["migrate", "-v", "0"],
+        ["load-demo"],
+        ["create-user", *sso_user, "--oidc-subject", PROVIDER_SUBJECT],
+        ["collectstatic", "--no-input", "-v", "0"],
+    ):
+        subprocess.run([*COMMAND, *step], env=environment, check=True, timeout=300)
+    base, _, process = start_server(environment)
+    yield base
+    stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def browser(site: str) -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="dev dependency missing")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Any, site: str) -> Iterator[Any]:
+    context = browser.new_context(
+        base_url=site,
+        locale="en-US",
+        timezone_id="UTC",
+        viewport=WIDTHS["desktop"],
+        accept_downloads=True,
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def watched(context: Any) -> Iterator[Watched]:
+    watched = Watched(context.new_page())
+    yield watched
+    assert watched.problems == [], "\n".join(watched.problems)
+
+
+@pytest.fixture
+def overview(watched: Watched) -> Any:
+    sign_in(watched.page)
+    return watched.page
