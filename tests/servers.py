@@ -10,6 +10,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
+
+from prometheus_client.parser import text_string_to_metric_families
 
 COMMAND = [sys.executable, "-m", "marketing_op"]
 
@@ -72,3 +75,35 @@ def stop_server(process):
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def call(base, path, *, method="GET", headers=None, data=None, timeout=30.0):
+    """One request as a client sends it: (status, headers, body), errors included."""
+    request = urllib.request.Request(
+        f"{base}{path}", method=method, headers=headers or {}, data=data
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def metric(base, name, **labels):
+    """The sum of the samples ``name`` with these labels that the server's /metrics shows."""
+    _, _, text = call(base, "/metrics")
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text.decode())
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
+
+
+def database_url(database, name=None):
+    """A ``DATABASE_URL`` for the server of a Django connection's ``settings_dict``, naming
+    its database or ``name``."""
+    user = quote(database["USER"] or "", safe="")
+    if database.get("PASSWORD"):
+        user += ":" + quote(database["PASSWORD"], safe="")
+    return f"postgres://{user}@{database['HOST']}:{database['PORT']}/{name or database['NAME']}"

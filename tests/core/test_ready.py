@@ -17,7 +17,15 @@ import pytest
 from django.db import DatabaseError, connection
 
 from marketing_op.core.readiness import forget_readiness
-from tests.servers import COMMAND, free_port, health, server_environment, start_server, stop_server
+from tests.servers import (
+    COMMAND,
+    database_url,
+    free_port,
+    health,
+    server_environment,
+    start_server,
+    stop_server,
+)
 
 
 def ready(base: str) -> tuple[int, dict]:
@@ -65,11 +73,11 @@ def unmigrated_database(django_db_blocker) -> Iterator[str]:
         pytest.skip("needs the test run's PostgreSQL server (make test's first run)")
     server = connection.settings_dict
     name = f"{server['NAME']}_unmigrated_{uuid.uuid4().hex[:8]}"
-    where = f"host={server['HOST']} port={server['PORT']} user={server['USER']} dbname=postgres"
+    where = database_url(server, "postgres")
     with django_db_blocker.unblock(), psycopg.connect(where, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield f"postgres://{server['USER']}@{server['HOST']}:{server['PORT']}/{name}"
+        yield database_url(server, name)
     finally:
         with django_db_blocker.unblock(), psycopg.connect(where, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

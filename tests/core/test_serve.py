@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 import yaml
 from django.conf import settings
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.servers import (
     COMMAND,
     free_port,
     health,
+    metric,
     server_environment,
     start_server,
     stop_server,
@@ -72,28 +72,15 @@ def test_serve_answers_many_requests_with_the_demo_login(server):
     assert process.poll() is None
 
 
-def requests_counted(base, endpoint):
-    """What ``/metrics`` says of the requests answered at ``endpoint``, over every status."""
-    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
-        text = response.read().decode()
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "marketing_op_http_requests_total"
-        and sample.labels["endpoint"] == endpoint
-    )
-
-
 def test_metrics_sum_what_every_worker_counted(server):
     """Each worker counts in its own file; /metrics, whichever worker answers it, sums them."""
     base, _, _ = server
-    before = requests_counted(base, "/api/health/")
+    before = metric(base, "marketing_op_http_requests_total", endpoint="/api/health/")
 
     for _ in range(20):
         assert health(base) == 200
 
-    assert requests_counted(base, "/api/health/") == before + 20
+    assert metric(base, "marketing_op_http_requests_total", endpoint="/api/health/") == before + 20
 
 
 def test_the_server_logs_each_request_with_its_id(server):
