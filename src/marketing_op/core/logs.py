@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+import secrets
 import traceback
-import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -34,10 +34,10 @@ request_context: ContextVar[dict[str, Any] | None] = ContextVar("request_context
 
 def request_id_from(header: str | None) -> str:
     """The client's ``X-Request-ID`` when it is 1-128 letters, digits or ``._:-``, else a new
-    one (a UUID): a longer or stranger value is not logged or sent back."""
+    one (128 random bits in hex): a longer or stranger value is not logged or sent back."""
     if header and REQUEST_ID.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def request_context_forget(**kwargs: Any) -> None:
