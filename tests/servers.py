@@ -77,13 +77,22 @@ def stop_server(process):
         process.wait(timeout=10)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def call(base, path, *, method="GET", headers=None, data=None, timeout=30.0):
-    """One request as a client sends it: (status, headers, body), errors included."""
+    """One request as a client sends it: (status, headers, body), errors and redirects
+    included (a redirect is answered, not followed)."""
     request = urllib.request.Request(
         f"{base}{path}", method=method, headers=headers or {}, data=data
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _opener.open(request, timeout=timeout) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()

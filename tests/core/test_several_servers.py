@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import uuid
 from collections.abc import Iterator
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
 
 import pytest
 import redis
 from django.db import connection
 
 from marketing_op.accounts.services import token_issue
-from tests.factories import measurement
+from tests.factories import TEST_PASSWORD, UserFactory, measurement
 from tests.servers import call, database_url, metric, server_environment, start_server, stop_server
 
 REDIS = ("127.0.0.1", 6379)
@@ -90,15 +93,17 @@ def test_a_rate_limit_counts_the_requests_to_both_servers(servers, user):
     assert all(int(headers["Retry-After"]) >= 1 for _, headers, _ in past_the_limit)
 
 
-def test_failed_sign_ins_on_both_servers_lock_the_username_on_both(servers, user):
+def test_failed_sign_ins_on_both_servers_lock_the_username_on_both(servers, organization):
+    """A user of its own: the lock-out lasts 15 minutes in the servers' shared Redis."""
     first, second = servers
+    UserFactory(organization=organization, username="bea")
     failed = [
-        call(base, "/api/auth/token/", headers=basic("ana", "wrong password"))[0]
+        call(base, "/api/auth/token/", headers=basic("bea", "wrong password"))[0]
         for base in [first, second, first, second, first]
     ]
 
     locked = [
-        call(base, "/api/auth/token/", headers=basic("ana", "wrong again"))[0]
+        call(base, "/api/auth/token/", headers=basic("bea", "wrong again"))[0]
         for base in (first, second)
     ]
 
@@ -162,3 +167,40 @@ def test_a_token_revoked_on_one_server_is_refused_by_the_other(servers, user):
     assert revoked == 204
     assert call(second, SHARES, headers=bearer(token))[0] == 401
     assert call(first, SHARES, headers=bearer(token))[0] == 401
+
+
+def cookies(headers) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    for header in headers.get_all("Set-Cookie") or []:
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def test_a_dashboard_session_opened_on_one_server_holds_on_the_other(servers, user, settings):
+    """Sessions live in the database and are checked with the shared SECRET_KEY: nothing of
+    a sign-in is on the disk of the server that opened it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    user.set_password(TEST_PASSWORD)
+    user.save()
+    first, second = servers
+    _, form_headers, form = call(first, "/sign-in/")
+    csrf = cookies(form_headers)["csrftoken"]
+    hidden = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.decode()).group(1)
+    fields = {"username": "ana", "password": TEST_PASSWORD, "csrfmiddlewaretoken": hidden}
+
+    signed_in, headers, _ = call(
+        first,
+        "/sign-in/",
+        method="POST",
+        data=urlencode(fields).encode(),
+        headers={
+            "Cookie": f"csrftoken={csrf}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    session = {"Cookie": f"sessionid={cookies(headers)['sessionid']}"}
+
+    assert signed_in == 302
+    assert call(second, SHARES, headers=session)[0] == 200
+    assert call(second, "/", headers=session)[0] == 200
+    assert call(first, "/", headers=session)[0] == 200
