@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.core.test_serve import COMMAND, server_environment, start_server, stop_server
+from tests.servers import COMMAND, server_environment, start_server, stop_server
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="dev dependency missing")
 
