@@ -89,6 +89,7 @@ def test_requests_are_counted_by_route_template_method_and_status(api_client, au
     api_client.get("/api/marketing/measurements/")
     Client().get("/api/no-such-path/123/")
     Client().get("/api/no-such-path/456/")
+    Client().get("/")
 
     after = scrape()
     measurements = {"endpoint": "/api/marketing/measurements/", "method": "GET"}
@@ -101,6 +102,10 @@ def test_requests_are_counted_by_route_template_method_and_status(api_client, au
     unmatched = {"endpoint": "unmatched", "method": "GET", "status": "404"}
     assert value(after, "marketing_op_http_requests_total", **unmatched) == (
         value(before, "marketing_op_http_requests_total", **unmatched) + 2
+    )
+    overview = {"endpoint": "/", "method": "GET", "status": "302"}
+    assert value(after, "marketing_op_http_requests_total", **overview) == (
+        value(before, "marketing_op_http_requests_total", **overview) + 1
     )
     assert not any("no-such-path" in str(labels) for _, labels in after)
     assert value(after, "marketing_op_http_request_duration_seconds_count", **measurements) == (

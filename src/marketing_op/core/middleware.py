@@ -151,7 +151,7 @@ def _endpoint_of(request: HttpRequest) -> str:
     """The route template that answered (``api/marketing/measurements/``), so that metrics
     have one series per endpoint, never one per path a client makes up."""
     match = getattr(request, "resolver_match", None)
-    if match is not None and match.route:
+    if match is not None:
         return f"/{match.route}"
     if request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}"):
         return "static"
