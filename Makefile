@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: help install run serve test test-postgres test-sqlite fuzz lint format docs bench lock \
-        vendor chromium docker-build docker-up docker-down clean
+.PHONY: help install run serve test test-postgres test-sqlite test-pgbouncer fuzz lint format docs bench lock \
+        vendor chromium pgbouncer docker-build docker-up docker-down clean
 
 help:
 	@echo "make run      start the service with demo data on http://localhost:8000"
-	@echo "make test     the whole suite on PostgreSQL, and the API tests on SQLite"
+	@echo "make test     the whole suite on PostgreSQL, the API tests on SQLite and through PgBouncer"
 	@echo "make fuzz     only the hostile requests: schemathesis, hostile shapes, the real server"
 	@echo "make lint     ruff, mypy, hadolint, lock check"
 	@echo "make vendor   refresh the dashboard's chart library from the npm registry (needs npm)"
@@ -39,14 +39,18 @@ run: $(RUNTIME_STAMP)
 	$(BIN)/marketing-op load-demo --if-empty
 	$(BIN)/marketing-op serve
 
-test: $(STAMP) chromium
-	$(BIN)/python scripts/test_database.py -- $(MAKE) --no-print-directory test-postgres test-sqlite
+test: $(STAMP) chromium pgbouncer
+	$(BIN)/python scripts/test_database.py -- $(MAKE) --no-print-directory test-postgres test-sqlite test-pgbouncer
 
 test-postgres: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test-sqlite: $(STAMP)
 	DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -n 2 --dist loadfile -m api 
+
+# The API tests once more, through PgBouncer in transaction mode in front of DATABASE_URL's server.
+test-pgbouncer: $(STAMP) pgbouncer
+	$(BIN)/python scripts/test_pgbouncer.py -- $(BIN)/pytest -n 2 --dist loadfile -m api --reuse-db
 
 # Also part of `make test`; alone, for a quick answer after touching what a client can send.
 fuzz: $(STAMP)
@@ -109,4 +113,14 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 		|| { echo "Could not install chromium with apt-get: install it (apt-get install chromium) or set CHROMIUM=/path/to/chromium; the browser tests fail without it."; exit 1; }; \
+	}
+
+# Debian's PgBouncer for the tests of the service behind it in transaction mode.
+PGBOUNCER ?= /usr/sbin/pgbouncer
+pgbouncer:
+	@test -x $(PGBOUNCER) || { \
+		echo "PgBouncer is missing at $(PGBOUNCER): installing Debian's pgbouncer package for its tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; } \
+		|| { echo "Could not install pgbouncer with apt-get: install it (apt-get install pgbouncer) or set PGBOUNCER=/path/to/pgbouncer; tests/core/test_pgbouncer.py fails without it."; exit 1; }; \
 	}

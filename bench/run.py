@@ -761,11 +761,17 @@ def first_after_import(server: Server, dataset: Dataset, case: Case, token: str)
 
 
 def bench_dataset(
-    load: Load, dataset: Dataset, password: str, answers: str, server_kind: str = "serve"
+    load: Load,
+    dataset: Dataset,
+    password: str,
+    answers: str,
+    server_kind: str = "serve",
+    endpoints: Sequence[str] = (),
 ) -> list[Result]:
-    """Every case on one server. ``answers`` "computed" switches the answer cache off, so that
-    every request runs its queries (the selectors' per-data-version values stay cached),
-    and times each case's first request after a new data version."""
+    """Every case on one server (or those of ``endpoints``, by a part of their path, and the
+    floor). ``answers`` "computed" switches the answer cache off, so that every request runs
+    its queries (the selectors' per-data-version values stay cached), and times each case's
+    first request after a new data version."""
     port = free_port()
     environment = base_environment(dataset)
     if answers == "computed":
@@ -774,7 +780,13 @@ def bench_dataset(
     command = serve_command(port, server_kind)
     with running_server(name, command, environment, port, dataset.database) as server:
         token = bearer_token(server, password)
-        cases = build_cases(server, token)
+        cases = [
+            case
+            for case in build_cases(server, token)
+            if case.endpoint == HEALTH
+            or not endpoints
+            or any(name in case.endpoint for name in endpoints)
+        ]
         floor_load = replace(load, duration=max(2, load.duration // 2))
         results = []
         for case in cases:
@@ -1073,9 +1085,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "to compare code with runs made before the server changed.",
     )
     parser.add_argument(
+        "--endpoints",
+        default="",
+        help="Only the cases of these endpoints (comma-separated, e.g. reports,measurements; "
+        "the health floor is always measured); default: every case.",
+    )
+    parser.add_argument(
         "--compare-servers",
         action="store_true",
         help="Only compare our serve with granian's defaults on the demo dataset.",
+    )
+    parser.add_argument(
+        "--replicas",
+        action="store_true",
+        help="Only bench/replicas.py: reads through a streaming replica and on the primary, "
+        "the replica stopped and started under load, two app servers against one.",
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=10_000_000,
+        help="Measurements of the throwaway primary of --replicas.",
     )
     parser.add_argument(
         "--no-import",
@@ -1098,6 +1128,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.size_list = [size.strip() for size in args.sizes.split(",") if size.strip()]
     args.answer_modes = [mode.strip() for mode in args.answers.split(",") if mode.strip()]
+    args.endpoint_list = [name.strip() for name in args.endpoints.split(",") if name.strip()]
     if not args.answer_modes or set(args.answer_modes) - {"cached", "computed"}:
         parser.error("--answers takes cached, computed, or cached,computed")
     unknown = [size for size in args.size_list if size not in DATASETS]
@@ -1113,6 +1144,10 @@ def raise_interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, raise_interrupt)  # stop the server on `kill` too
+    if args.replicas:
+        replicas = [sys.executable, "-m", "bench.replicas", "--rows", str(args.rows)]
+        replicas += ["--duration", str(args.duration), "--connections", str(args.connections)]
+        return subprocess.run(replicas, cwd=ROOT, check=False).returncode  # noqa: S603
     script = write_script()
     try:
         load = Load(ensure_wrk(), script, args.duration, args.connections)
@@ -1129,7 +1164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             datasets[size] = ensure_dataset(DATASETS[size], rebuild=args.rebuild, password=password)
             datasets[size]["load_average_before"] = round(os.getloadavg()[0], 2)
             for answers in args.answer_modes:
-                results += bench_dataset(load, DATASETS[size], password, answers, args.server)
+                results += bench_dataset(
+                    load, DATASETS[size], password, answers, args.server, args.endpoint_list
+                )
             text = write_results(results, datasets, about, args)  # kept if a later size fails
         print(text)
         if args.with_import:

@@ -13,6 +13,8 @@ from marketing_op.measurements.imports import postgresql
 from tests.contract import ContractClient
 from tests.factories import OrganizationFactory, UserFactory
 
+pytest_plugins = ["tests.postgres_servers"]  # streaming_replica: a primary and its replica
+
 
 @pytest.fixture
 def api_client() -> ContractClient:

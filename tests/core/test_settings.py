@@ -76,3 +76,20 @@ def test_every_command_answers_help(command):
 
     assert result.returncode == 0, result.stderr
     assert "usage: marketing-op" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("database_url", "replica_urls", "message"),
+    [
+        ("sqlite:///:memory:", "postgres://db-replica/marketing_op", "needs a PostgreSQL"),
+        ("postgres://db/marketing_op", "sqlite:///other.sqlite3", "must name PostgreSQL"),
+    ],
+    ids=["SQLite primary", "SQLite replica"],
+)
+def test_replicas_are_postgresql_copies_of_a_postgresql_primary(
+    database_url, replica_urls, message
+):
+    result = run_command("check", DATABASE_URL=database_url, DATABASE_REPLICA_URLS=replica_urls)
+
+    assert result.returncode != 0
+    assert message in result.stderr

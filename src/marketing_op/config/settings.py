@@ -145,6 +145,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+
+
+def _replica(url: str) -> dj_database_url.DBConfig:
+    """A read replica of the primary: PostgreSQL, with a short connect timeout (libpq's
+    least, 2 s, unless the URL sets one) so that a replica that does not answer costs a
+    read little before it is passed over; never migrated (``core.database_routing``)."""
+    replica = dj_database_url.parse(
+        url, conn_max_age=_env_int("DATABASE_CONN_MAX_AGE", 600), conn_health_checks=True
+    )
+    if replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS must name PostgreSQL databases")
+    replica.setdefault("OPTIONS", {})["server_side_binding"] = True
+    replica["OPTIONS"].setdefault("connect_timeout", 2)
+    replica["TEST"] = {"MIRROR": "default"}
+    return replica
+
+
+DATABASE_REPLICA_URLS = _env_list("DATABASE_REPLICA_URLS")
+if DATABASE_REPLICA_URLS and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL")
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    DATABASES[f"replica_{_number}"] = _replica(_url)
+DATABASE_ROUTERS = ["marketing_op.core.database_routing.ReplicaRouter"]
+DATABASE_REPLICA_RETRY_SECONDS = _env_int("DATABASE_REPLICA_RETRY_SECONDS", 1)
+"""How long a replica that failed to connect or answer is passed over."""
+
 TEST_DATABASE_NAME = os.environ.get("TEST_DATABASE_NAME", "")
 if TEST_DATABASE_NAME:
     DATABASES["default"]["TEST"] = {"NAME": TEST_DATABASE_NAME}

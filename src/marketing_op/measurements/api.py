@@ -19,6 +19,7 @@ from marketing_op.accounts.auth import bearer_token, session_cookie, write_token
 from marketing_op.accounts.models import Organization
 from marketing_op.accounts.throttling import data_rate_limit
 from marketing_op.core.caching import cached_answer, not_modified
+from marketing_op.core.database_routing import replica_read
 from marketing_op.core.exceptions import InvalidFilterError, UnsupportedMediaType
 from marketing_op.core.pagination import CursorPageParams, PageParams, paginate
 from marketing_op.core.schemas import Message, ValidationMessage
@@ -109,6 +110,7 @@ def _streamed(export: Export, response: HttpResponse) -> StreamingHttpResponse:
     response={200: MeasurementPage, **LIST_ERRORS},
     summary="Daily conversions per product, campaign and channel",
 )
+@replica_read
 def measurement_list(
     request: HttpRequest,
     response: HttpResponse,
@@ -144,6 +146,7 @@ def measurement_list(
     )
 
 
+@replica_read
 def _channel_shares(
     request: HttpRequest, response: HttpResponse, filters: MeasurementFilters, page: PageParams
 ) -> HttpResponse | Status:
@@ -201,6 +204,7 @@ def channel_share_list_old_path(
     response={200: ChannelWeeklySalesPage, **LIST_ERRORS},
     summary="Conversions per channel per ISO week",
 )
+@replica_read
 def channel_weekly_sales_list(
     request: HttpRequest,
     response: HttpResponse,
@@ -232,6 +236,7 @@ def channel_weekly_sales_list(
     response={200: ReportPage, **LIST_ERRORS},
     summary="Any metrics per product, campaign type, campaign or channel, per period",
 )
+@replica_read
 def report_list(
     request: HttpRequest,
     response: HttpResponse,
@@ -282,6 +287,7 @@ def report_list(
     response={200: DimensionsResponse, 304: None, 401: Message, 429: Message},
     summary="Products, campaigns, campaign types, channels and dates with data",
 )
+@replica_read
 def dimensions_get(request: HttpRequest, response: HttpResponse) -> HttpResponse | Status:
     organization = _organization(request)
     if not_modified(request=request, response=response, organization=organization):

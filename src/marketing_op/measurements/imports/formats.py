@@ -80,15 +80,29 @@ def formula_unquoted(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(QUOTED_STARTS) else cell
 
 
-class FormulaQuotedNames(dict[str, str]):
-    """Names as CSV cells (:func:`formula_quoted`), each worked out once: a file holds few
+CSV_SPECIAL = frozenset(',"\r\n')
+
+
+def csv_cell(name: str) -> str:
+    """A name as the text of its CSV cell: :func:`formula_quoted`, then between double
+    quotes (inner ones doubled) when it holds a comma, a quote or a line break. Written by
+    hand: Python's ``csv`` writer quotes only the characters of its line terminator, so it
+    leaves a lone carriage return bare, and a reader ends the line there."""
+    cell = formula_quoted(name)
+    if CSV_SPECIAL.isdisjoint(cell):
+        return cell
+    return '"' + cell.replace('"', '""') + '"'
+
+
+class CsvNameCells(dict[str, str]):
+    """Names as CSV cells (:func:`csv_cell`), each worked out once: a file holds few
     distinct names, and a look-up costs less than the check. Bounded in size."""
 
     def __missing__(self, name: str) -> str:
         if len(self) >= MAX_QUOTED_NAMES:
             self.clear()
-        quoted = self[name] = formula_quoted(name)
-        return quoted
+        cell = self[name] = csv_cell(name)
+        return cell
 
 
 # --- sources: files and values as numbered records of six strings ---------------------------
@@ -364,23 +378,13 @@ def typed_records(rows: Iterable[MeasurementRow]) -> Iterator[Record]:
 
 def write_measurement_csv(rows: Iterable[MeasurementRow], stream: IO[str]) -> int:
     """Rows as a CSV file of the import format with the spend column (empty where the spend
-    is unknown), names quoted as :func:`formula_quoted` says."""
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(FILE_COLUMNS)
-    cell = FormulaQuotedNames().__getitem__
+    is unknown), names written as :func:`csv_cell` says."""
+    stream.write(",".join(FILE_COLUMNS) + "\n")
+    cell = CsvNameCells().__getitem__
     count = 0
     for row in rows:
         product, campaign_type, campaign, channel, day, conversions, spend = row.as_text()
-        writer.writerow(
-            (
-                cell(product),
-                cell(campaign_type),
-                cell(campaign),
-                cell(channel),
-                day,
-                conversions,
-                spend,
-            )
-        )
+        cells = (cell(product), cell(campaign_type), cell(campaign), cell(channel))
+        stream.write(f"{','.join(cells)},{day},{conversions},{spend}\n")
         count += 1
     return count

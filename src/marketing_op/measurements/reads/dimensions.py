@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, Max, Min, OuterRef, QuerySet
+from django.db.models import Exists, Max, Min, OuterRef
 
 from marketing_op.accounts.models import Organization
 from marketing_op.measurements.models import (
@@ -21,10 +21,14 @@ from marketing_op.measurements.models import (
 
 @dataclass(frozen=True)
 class Dimensions:
-    products: QuerySet
-    campaigns: QuerySet
-    campaign_types: QuerySet
-    channels: QuerySet
+    """Read whole here, so that every query runs on the database chosen for the request's
+    reads (a replica may stop answering: see ``core.database_routing``), not later while the
+    answer is rendered."""
+
+    products: list[str]
+    campaigns: list[Campaign]
+    campaign_types: list[str]
+    channels: list[str]
     first_date: datetime.date | None
     last_date: datetime.date | None
 
@@ -56,10 +60,10 @@ def dimensions_get(*, organization: Organization) -> Dimensions:
     )
     date_range = summarised.aggregate(first=Min("date"), last=Max("date"))
     return Dimensions(
-        products=products,
-        campaigns=campaigns,
-        campaign_types=campaign_types,
-        channels=channels,
+        products=list(products),
+        campaigns=list(campaigns),
+        campaign_types=list(campaign_types),
+        channels=list(channels),
         first_date=date_range["first"],
         last_date=date_range["last"],
     )

@@ -1,20 +1,19 @@
 """The files of exports: rows written as CSV text or as an Apache Parquet file, a chunk at
 a time, and the columns that say what each cell holds. ``reads.exports`` chooses the rows
 and the columns; this module only writes them. CSV cells are those of the import format
-(floats as ``repr`` writes them, dates ISO, empty for null, names quoted as
-``imports.formats.formula_quoted`` says); Parquet columns are typed and written a row group
+(floats as ``repr`` writes them, dates ISO, empty for null, names as
+``imports.formats.csv_cell`` writes them); Parquet columns are typed and written a row group
 at a time. pyarrow is imported by the functions that write Parquet, so that a worker that
 never writes one never loads it.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from marketing_op.measurements.imports.formats import FormulaQuotedNames
+from marketing_op.measurements.imports.formats import CsvNameCells
 
 ROW_GROUP_ROWS = 100_000
 """Rows of a Parquet row group (the last one may hold fewer)."""
@@ -36,24 +35,21 @@ def csv_chunks(
     columns: Sequence[ExportColumn], chunks: Iterable[Sequence[tuple[Any, ...]]]
 ) -> Iterator[bytes]:
     """The header, then each chunk of rows as UTF-8 CSV text: floats as ``repr`` writes
-    them (exact), dates as ISO dates, empty for null, text quoted against formulas."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([column.name for column in columns])
-    texts = [position for position, column in enumerate(columns) if column.kind == TEXT]
-    cell = FormulaQuotedNames().__getitem__
+    them (exact), dates as ISO dates, empty for null, text as ``csv_cell`` writes it."""
+    yield (",".join(column.name for column in columns) + "\n").encode()
+    text_cell = CsvNameCells().__getitem__
+    cells = [text_cell if column.kind == TEXT else _plain_cell for column in columns]
     for rows in chunks:
         if not rows:
             continue
-        values: list[Iterable[Any]] = list(zip(*rows, strict=True))
-        for position in texts:
-            values[position] = map(cell, values[position])
-        writer.writerows(zip(*values, strict=True))
-        yield buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode()
+        values = [
+            map(cell, value) for cell, value in zip(cells, zip(*rows, strict=True), strict=True)
+        ]
+        yield "".join(",".join(line) + "\n" for line in zip(*values, strict=True)).encode()
+
+
+def _plain_cell(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 class _Drain(io.RawIOBase):
@@ -145,12 +141,15 @@ def parquet_from_csv(columns: Sequence[ExportColumn], text: Iterable[bytes]) -> 
     """A Parquet file of CSV text with a header, in chunks of whole lines (as PostgreSQL
     writes it): Arrow's CSV parser turns each chunk straight into typed columns. Each chunk
     is parsed from memory in this thread (a reader that pulled from the text itself would
-    read it from Arrow's own threads, which must not use this thread's connection)."""
+    read it from Arrow's own threads, which must not use this thread's connection). A
+    chunk without a quote has no line break inside a value, and is parsed by Arrow's
+    faster reader that need not look for them (about twice as fast)."""
     import pyarrow as pa
     import pyarrow.csv as arrow_csv
 
     schema = _parquet_schema(columns)
-    parse = arrow_csv.ParseOptions(newlines_in_values=True)
+    quoted = arrow_csv.ParseOptions(newlines_in_values=True)
+    unquoted = arrow_csv.ParseOptions(newlines_in_values=False)
     convert = arrow_csv.ConvertOptions(
         column_types=dict(zip(schema.names, schema.types, strict=True)),
         strings_can_be_null=False,
@@ -165,7 +164,10 @@ def parquet_from_csv(columns: Sequence[ExportColumn], text: Iterable[bytes]) -> 
             )
             skip = 0
             table = arrow_csv.read_csv(
-                pa.py_buffer(chunk), read_options=read, parse_options=parse, convert_options=convert
+                pa.py_buffer(chunk),
+                read_options=read,
+                parse_options=quoted if b'"' in chunk else unquoted,
+                convert_options=convert,
             )
             yield from table.cast(schema).to_batches()
 

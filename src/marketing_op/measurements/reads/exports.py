@@ -23,6 +23,7 @@ from django.db import connection
 from ninja import Field, Schema
 
 from marketing_op.accounts.models import Organization
+from marketing_op.core.database_routing import data_read_alias
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.reads.export_writers import (
     DATE,
@@ -178,26 +179,33 @@ def measurement_export(
 ) -> Export:
     """Every measurement that the filters select, in list order, as a file named after its
     first and last day (``measurements-2021-01-01-2021-12-31.csv``; ``measurements.csv``
-    when there is none)."""
+    when there is none), read from the database chosen now (a replica, maybe), though the
+    rows are read as the file is sent."""
     filters.check_date_range()
     days = measurement_days(organization=organization, filters=filters).days
     name = "measurements"
     if days:
         first, last = (datetime.date.fromordinal(day) for day in (days[0], days[-1]))
         name += f"-{first}-{last}"
+    database = data_read_alias()
     if connection.vendor == "postgresql":
-        return _copied_export(organization, filters, name, file_format)
+        return _copied_export(organization, filters, name, file_format, database)
     chunks = measurement_rows(
         organization=organization,
         filters=filters,
         fields=[column.field for column in MEASUREMENT_COLUMNS],
         chunk_rows=CHUNK_ROWS,
+        database=database,
     )
     return _export(name, MEASUREMENT_COLUMNS, chunks, file_format)
 
 
 def _copied_export(
-    organization: Organization, filters: MeasurementFilters, name: str, file_format: ExportFormat
+    organization: Organization,
+    filters: MeasurementFilters,
+    name: str,
+    file_format: ExportFormat,
+    database: str,
 ) -> Export:
     """On PostgreSQL, the server writes the CSV text (``measurement_rows_copied``): the file
     itself for CSV (cells as ``CSV_CELLS`` says), or plain text that Arrow's CSV reader turns
@@ -212,7 +220,9 @@ def _copied_export(
     else:
         cells = [(column.name, f"m.{column.field}") for column in MEASUREMENT_COLUMNS]
     text = export._counted_text(
-        measurement_rows_copied(organization=organization, filters=filters, cells=cells)
+        measurement_rows_copied(
+            organization=organization, filters=filters, cells=cells, database=database
+        )
     )
     if file_format == "csv":
         export.chunks = text

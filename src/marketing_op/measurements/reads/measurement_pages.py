@@ -18,9 +18,10 @@ from contextlib import nullcontext
 from typing import Any
 
 import psycopg
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 from marketing_op.accounts.models import Organization
+from marketing_op.core.database_routing import data_read_alias
 from marketing_op.core.exceptions import InvalidFilterError
 from marketing_op.core.pagination import NOT_OUR_CURSOR, CursorPageParams, PageRows
 from marketing_op.measurements.filters import BEFORE_THE_DATA, MeasurementFilters
@@ -78,7 +79,7 @@ def measurement_page(
         first, skip = start
         last = days.day_reaching(page.offset + page.wanted)
     conditions, values = _conditions(organization, filters, last or filters.end_date, after)
-    with connection.cursor() as cursor:
+    with connections[data_read_alias()].cursor() as cursor:
         cursor.execute(
             PAGE.format(conditions=conditions),
             [organization.pk, first, *values, page.wanted, skip],
@@ -96,11 +97,13 @@ def measurement_rows(
     filters: MeasurementFilters,
     fields: Sequence[str],
     chunk_rows: int,
+    database: str,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Every row of the measurements list, in list order, as tuples of the measurement's
     ``fields`` (columns of its table), ``chunk_rows`` at a time: one query, so the rows are
     those of one moment whatever imports run meanwhile, and memory stays flat whatever the
-    number of rows.
+    number of rows. ``database`` is the alias to read from (``data_read_alias()``, taken
+    before the rows are: they are read after the request has left the view).
 
     On PostgreSQL the rows come through a server-side cursor inside a transaction: outside
     one, the cursor would have to outlive its transaction, and the server would compute and
@@ -115,8 +118,9 @@ def measurement_rows(
     query = EVERY_ROW.format(
         fields=", ".join(f"m.{field}" for field in fields), conditions=conditions
     )
-    held = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
-    with held, connection.chunked_cursor() as cursor:
+    reading = connections[database]
+    held = transaction.atomic(using=database) if reading.vendor == "postgresql" else nullcontext()
+    with held, reading.chunked_cursor() as cursor:
         cursor.execute(query, [organization.pk, filters.start_date or BEFORE_THE_DATA, *values])
         while rows := cursor.fetchmany(chunk_rows):
             yield rows
@@ -131,13 +135,15 @@ def measurement_rows_copied(
     organization: Organization,
     filters: MeasurementFilters,
     cells: Sequence[tuple[str, str]],
+    database: str,
 ) -> Iterator[tuple[bytes, int]]:
     """PostgreSQL only: every row of the measurements list, in list order, as CSV text that
     the server writes itself (``COPY (SELECT ...) TO STDOUT``): a header of the cells'
     names, then a line per row, each cell an SQL expression over the measurement ``m``
     (constant text of the caller's). Dates are ISO dates and floats their shortest exact
     text. Handed on about ``COPY_CHUNK_BYTES`` at a time, whole lines, each chunk with the
-    number of rows it holds; one query, so the rows are those of one moment.
+    number of rows it holds; one query, so the rows are those of one moment. ``database``
+    as for :func:`measurement_rows`.
 
     The server does the work that Python would do per row (reading, formatting, quoting),
     so this is several times faster than :func:`measurement_rows` and a writer in Python.
@@ -151,7 +157,7 @@ def measurement_rows_copied(
         fields=", ".join(f'{expression} AS "{name}"' for name, expression in cells),
         conditions=conditions,
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=database), connections[database].cursor() as cursor:
         cursor.execute("SET LOCAL DateStyle = 'ISO'")
         cursor.execute("SET LOCAL extra_float_digits = 1")
         cursor.execute("SET LOCAL enable_sort = off")

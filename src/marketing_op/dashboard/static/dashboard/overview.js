@@ -11,7 +11,7 @@
   const DEFAULTS = { preset: "year-to-date", compare: "previous_year", granularity: "week", sort: "-conversions" };
   const MEASUREMENT_PAGE_SIZE = 20;
   const TOP_CAMPAIGNS = 20;
-  const MAX_CAMPAIGN_CHOICES = 300;
+  const MAX_CAMPAIGN_CHOICES = 100;
   const FIGURE_METRICS = ["conversions", "spend", "roas"];
 
   const shown = {
@@ -21,6 +21,7 @@
   window.MarketingOp.overview = shown;
 
   let dimensions = null;
+  const choices = {};
   let state = null;
   let loading = null;
   let measurementCursors = [null];
@@ -135,50 +136,63 @@
     return dimensions[filter].map((name) => ({ name, hint: "" }));
   }
 
+  /** The labelled check box of a picker's choice. */
+  function choiceBox(filter, choice) {
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = choice.name;
+    box.name = filter;
+    box.checked = state[filter].includes(choice.name);
+    label.append(box, document.createTextNode(` ${choice.name}`));
+    if (choice.hint) {
+      const hint = document.createElement("span");
+      hint.className = "hint";
+      hint.textContent = `(${choice.hint})`;
+      label.append(hint);
+    }
+    return label;
+  }
+
+  /**
+   * Lists a picker's choices. The campaign picker lists only the picked campaigns and the
+   * first MAX_CAMPAIGN_CHOICES that match its search: an organisation may have tens of
+   * thousands, and a page with a check box for each would be slow to change.
+   */
+  function showChoices(picker) {
+    const filter = picker.dataset.filter;
+    let shownChoices = choices[filter];
+    if (filter === "campaigns") {
+      const wanted = $("#campaign-search").value.trim().toLowerCase();
+      const picked = new Set(state.campaigns);
+      const matching = shownChoices.filter((choice) => !picked.has(choice.name) && choice.name.toLowerCase().includes(wanted));
+      shownChoices = [...shownChoices.filter((choice) => picked.has(choice.name)), ...matching.slice(0, MAX_CAMPAIGN_CHOICES)];
+      if (matching.length > MAX_CAMPAIGN_CHOICES) {
+        const more = document.createElement("p");
+        more.className = "hint";
+        more.textContent = `The first ${MAX_CAMPAIGN_CHOICES} of ${format.number(matching.length)}: type to narrow the list.`;
+        picker.querySelector(".options").replaceChildren(...shownChoices.map((choice) => choiceBox(filter, choice)), more);
+        return;
+      }
+    }
+    picker.querySelector(".options").replaceChildren(...shownChoices.map((choice) => choiceBox(filter, choice)));
+  }
+
   function buildPickers() {
     for (const picker of document.querySelectorAll(".picker")) {
       const filter = picker.dataset.filter;
-      const options = picker.querySelector(".options");
-      options.replaceChildren();
-      pickerChoices(filter).forEach((choice, index) => {
-        const label = document.createElement("label");
-        label.dataset.name = choice.name.toLowerCase();
-        if (filter === "campaigns" && index >= MAX_CAMPAIGN_CHOICES) {
-          label.hidden = true;
-        }
-        const box = document.createElement("input");
-        box.type = "checkbox";
-        box.value = choice.name;
-        box.name = filter;
-        label.append(box, document.createTextNode(` ${choice.name}`));
-        if (choice.hint) {
-          const hint = document.createElement("span");
-          hint.className = "hint";
-          hint.textContent = `(${choice.hint})`;
-          label.append(hint);
-        }
-        options.append(label);
-      });
+      choices[filter] = pickerChoices(filter);
       picker.querySelector('[data-action="none"]').addEventListener("click", () => {
         commit(Object.assign({}, state, { [filter]: [] }));
       });
-      options.addEventListener("change", () => {
-        const picked = [...options.querySelectorAll("input:checked")].map((box) => box.value);
-        commit(Object.assign({}, state, { [filter]: picked }));
+      picker.querySelector(".options").addEventListener("change", (event) => {
+        const box = event.target;
+        const others = state[filter].filter((name) => name !== box.value);
+        commit(Object.assign({}, state, { [filter]: box.checked ? [...others, box.value] : others }));
       });
     }
-    const search = $("#campaign-search");
-    search.addEventListener("input", () => {
-      const wanted = search.value.trim().toLowerCase();
-      let visible = 0;
-      for (const label of document.querySelectorAll('.picker[data-filter="campaigns"] .options label')) {
-        const checked = label.querySelector("input").checked;
-        const match = checked || (label.dataset.name.includes(wanted) && visible < MAX_CAMPAIGN_CHOICES);
-        label.hidden = !match;
-        if (match) {
-          visible += 1;
-        }
-      }
+    $("#campaign-search").addEventListener("input", () => {
+      showChoices(document.querySelector('.picker[data-filter="campaigns"]'));
     });
   }
 
@@ -197,9 +211,7 @@
     }
     for (const picker of document.querySelectorAll(".picker")) {
       const picked = state[picker.dataset.filter];
-      for (const box of picker.querySelectorAll(".options input")) {
-        box.checked = picked.includes(box.value);
-      }
+      showChoices(picker);
       const summary = picker.querySelector("summary");
       summary.textContent = picked.length === 0 ? "All" : picked.length === 1 ? picked[0] : `${picked.length} selected`;
     }
@@ -329,6 +341,7 @@
     loading = controller;
     const signal = controller.signal;
     document.body.dataset.state = "loading";
+    document.body.dataset.charts = "loading";
     shown.state = Object.assign({}, state);
     shown.range = currentRange();
     showStatus("Loading…");
@@ -361,6 +374,13 @@
       }, failed("#campaigns-message")),
       loadMeasurements(),
     ];
+    // The figures and both charts come from the summaries and are drawn first; the tables
+    // may take longer (a campaign table reads every measurement of the period).
+    Promise.allSettled(parts.slice(0, 3)).then(() => {
+      if (!signal.aborted) {
+        document.body.dataset.charts = "drawn";
+      }
+    });
     const outcomes = await Promise.allSettled(parts);
     if (signal.aborted) {
       return;

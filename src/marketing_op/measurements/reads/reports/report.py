@@ -42,7 +42,7 @@ MAX_REPORT_ROWS = 100_000
 """The most rows a report may have (groups times periods); a larger one is refused (400)."""
 WORKER_REPORT_ROWS = 2_000
 """The longest report that a worker keeps a copy of (see ``core.caching.worker_copy``)."""
-REPORT_CHUNK_ROWS = 1_000
+REPORT_CHUNK_ROWS = 200
 """Rows per shared-cache entry of a report: a page reads the entries it spans, so that a
 page of a long report costs what a page of a short one does."""
 
@@ -127,7 +127,7 @@ class _Head:
 def _report_key(
     organization: Organization, filters: MeasurementFilters, params: ReportParams
 ) -> str:
-    detail = f"{filters.model_dump_json()}|{params.model_dump_json()}"
+    detail = f"{filters.model_dump_json()}|{params.model_dump_json()}|{REPORT_CHUNK_ROWS}"
     return data_cache_key(organization, "report", detail)
 
 
