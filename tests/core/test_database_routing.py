@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import threading
 import time
@@ -21,10 +22,11 @@ from typing import Any
 
 import pytest
 
-from tests.core.test_serve import COMMAND, free_port, server_environment, start_server, stop_server
 from tests.postgres_servers import DATABASE, StreamingReplica
+from tests.servers import COMMAND, free_port, server_environment, start_server, stop_server
 
 USERNAME, PASSWORD = "ana", "a long passphrase for ana"
+METRICS_TOKEN = "metrics-token-for-the-replica-tests"
 HEADER = "product,campaign_type,campaign,channel,date,conversions,spend\n"
 CHANNELS = ("tv", "radio", "search")
 READS = (
@@ -139,6 +141,7 @@ def service(streaming_replica: StreamingReplica, tmp_path_factory) -> Iterator[t
         RATE_LIMIT_PER_MINUTE="1000000",
         USER_RATE_LIMIT_PER_MINUTE="1000000",
         MARKETING_OP_PASSWORD=PASSWORD,
+        METRICS_TOKEN=METRICS_TOKEN,
     )
     run("migrate", "-v", "0", environment=environment)
     run("create-organization", "acme", environment=environment)
@@ -158,7 +161,7 @@ def service(streaming_replica: StreamingReplica, tmp_path_factory) -> Iterator[t
         yield base, token_get(base)
     finally:
         stop_server(process)
-        print(process.stdout.read().decode()[-20000:])  # the server's log, shown on failure
+        print(process.log.read_text()[-20000:])  # the server's log, shown on failure
 
 
 def test_reads_are_answered_by_the_replica(streaming_replica, service):
@@ -181,6 +184,32 @@ def test_reads_are_answered_by_the_replica(streaming_replica, service):
     }
     assert len(answers[-1][1].splitlines()) == 1 + 30 * 2 * len(CHANNELS)
     assert service_read_the_replica(streaming_replica)
+
+
+def database_reads(base: str) -> dict[str, float]:
+    """``marketing_op_database_reads_total`` of the server's ``/metrics``, per database."""
+    status, body = get(base, "/metrics", METRICS_TOKEN)
+    assert status == 200, body
+    found = re.findall(
+        rb'^marketing_op_database_reads_total\{database="([^"]+)"\} (\S+)$', body, re.MULTILINE
+    )
+    return {database.decode(): float(count) for database, count in found}
+
+
+def test_the_metrics_count_the_reads_of_each_database(streaming_replica, service):
+    base, token = service
+    streaming_replica.caught_up()
+    replica_connections_close(streaming_replica)
+    before = database_reads(base)
+
+    answers = [get(base, path, token) for path in READS]
+
+    after = database_reads(base)
+    assert [status for status, _ in answers] == [200] * len(READS)
+    read = {name: after[name] - before.get(name, 0.0) for name in after}
+    # One per request that read measurement data; values kept per data version read none.
+    assert 1 <= read["replica_1"] <= len(READS)
+    assert read.get("default", 0.0) == 0.0
 
 
 def test_an_import_is_read_at_once_while_the_replica_lags(streaming_replica, service):

@@ -28,8 +28,8 @@ from tests.core.test_database_routing import (
     run,
     token_get,
 )
-from tests.core.test_serve import server_environment, start_server, stop_server
 from tests.postgres_servers import PgBouncer, StreamingReplica
+from tests.servers import server_environment, start_server, stop_server
 
 DATABASE = "marketing_op_pooled"
 MORE_READS = (
@@ -65,7 +65,7 @@ def service(
         yield base
     finally:
         stop_server(process)
-        print(process.stdout.read().decode()[-20000:])  # the server's log, shown on failure
+        print(process.log.read_text()[-20000:])  # the server's log, shown on failure
 
 
 def test_every_endpoint_answers_through_pgbouncer_in_transaction_mode(service):

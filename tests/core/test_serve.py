@@ -3,12 +3,9 @@ slow clients hold connections, with terse answers of its own to malformed reques
 starts while the database is down."""
 
 import json
-import os
 import re
-import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,62 +16,15 @@ import pytest
 import yaml
 from django.conf import settings
 
-COMMAND = [sys.executable, "-m", "marketing_op"]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_environment(home, database_url):
-    # As `make run` starts it, with the file cache under its own home, so that the server
-    # leaves nothing in a Redis that the test run may share.
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"REDIS_URL", "CACHE_LOCATION", "CACHE_KEY_PREFIX"}
-    }
-    environment.update({"DATABASE_URL": database_url, "MARKETING_OP_HOME": str(home)})
-    return environment
-
-
-def health(base, timeout=2.0):
-    try:
-        with urllib.request.urlopen(f"{base}/api/health/", timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
-def start_server(environment, host=("--host", "127.0.0.1")):
-    port = free_port()
-    process = subprocess.Popen(
-        [*COMMAND, "serve", *host, "--port", str(port), "--workers", "2"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            health(base)
-            break
-        except OSError:
-            time.sleep(0.2)
-    return base, port, process
-
-
-def stop_server(process):
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+from tests.servers import (
+    COMMAND,
+    free_port,
+    health,
+    metric,
+    server_environment,
+    start_server,
+    stop_server,
+)
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +70,31 @@ def test_serve_answers_many_requests_with_the_demo_login(server):
 
     assert statuses == [(200, 50)] * 30
     assert process.poll() is None
+
+
+def test_metrics_sum_what_every_worker_counted(server):
+    """Each worker counts in its own file; /metrics, whichever worker answers it, sums them."""
+    base, _, _ = server
+    before = metric(base, "marketing_op_http_requests_total", endpoint="/api/health/")
+
+    for _ in range(20):
+        assert health(base) == 200
+
+    assert metric(base, "marketing_op_http_requests_total", endpoint="/api/health/") == before + 20
+
+
+def test_the_server_logs_each_request_with_its_id(server):
+    base, _, process = server
+    request = urllib.request.Request(f"{base}/api/health/", headers={"X-Request-ID": "probe-7"})
+
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["X-Request-ID"] == "probe-7"
+
+    deadline = time.monotonic() + 5
+    while "probe-7" not in process.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    [line] = [line for line in process.log.read_text().splitlines() if "probe-7" in line]
+    assert "GET /api/health/ 200" in line
 
 
 def test_fifty_clients_that_send_half_a_request_and_wait_hold_up_no_one(server):

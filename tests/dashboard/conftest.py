@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.core.test_serve import COMMAND, server_environment, start_server, stop_server
 from tests.dashboard.browser import (
     PROVIDER_NAME,
     PROVIDER_SUBJECT,
@@ -21,6 +20,7 @@ from tests.dashboard.browser import (
     sign_in,
 )
 from tests.identity_provider import AUDIENCE, CLIENT_ID, CLIENT_SECRET, IdentityProvider
+from tests.servers import COMMAND, server_environment, start_server, stop_server
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 

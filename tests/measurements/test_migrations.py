@@ -14,12 +14,21 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 import marketing_op
-from marketing_op.measurements.models import DailyConversions, Measurement, WeeklyConversions
+from marketing_op.measurements.models import (
+    Campaign,
+    Channel,
+    DailyConversions,
+    ImportRecord,
+    Measurement,
+    Product,
+    WeeklyConversions,
+)
 
 BEFORE_SUMMARIES = [("measurements", "0003_measurement_drop_redundant_indexes")]
 WITH_CAMPAIGN_CHANNELS = [("measurements", "0006_list_campaign_channels")]
 BEFORE_LIST_ORDER_NAMES = WITH_CAMPAIGN_CHANNELS
 BEFORE_SPEND = [("measurements", "0008_measurement_list_order")]
+BEFORE_ORGANIZATION_INDEXES = [("measurements", "0009_spend")]
 PACKAGE = Path(marketing_op.__file__).parent
 
 
@@ -242,3 +251,54 @@ def test_migrating_stored_measurements_leaves_their_spend_unknown_and_checks_new
             Measurement.objects.filter(pk=stored.pk).update(spend=refused)
     Measurement.objects.filter(pk=stored.pk).update(spend=12.5)
     assert Measurement.objects.get(pk=stored.pk).spend == 12.5
+
+
+MEASUREMENT_DATA = [
+    Measurement,
+    DailyConversions,
+    WeeklyConversions,
+    Product,
+    Campaign,
+    Channel,
+    ImportRecord,
+]
+
+
+def keys_and_indexes(model) -> dict[str, list[str]]:
+    """The columns of every index and unique key of the model's table, but its primary key."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    return {
+        name: found[name]["columns"]
+        for name in found
+        if (found[name]["index"] or found[name]["unique"]) and not found[name]["primary_key"]
+    }
+
+
+@pytest.mark.django_db
+def test_every_index_and_unique_key_of_measurement_data_leads_with_the_organisation():
+    """docs/scaling.md: what a table sharded by organisation (Citus) needs."""
+    not_leading = {
+        f"{model.__name__}.{name}": columns
+        for model in MEASUREMENT_DATA
+        for name, columns in keys_and_indexes(model).items()
+        if columns[0] != "organization_id"
+    }
+
+    assert not_leading == {}
+    assert ["organization_id", "campaign_id"] in keys_and_indexes(Measurement).values()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_indexes_that_lead_with_the_organisation_replace_the_old_ones_and_back():
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE_ORGANIZATION_INDEXES)
+    old = keys_and_indexes(Measurement).values()
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    new = keys_and_indexes(Measurement).values()
+
+    assert ["campaign_id"] in old
+    assert ["organization_id", "campaign_id"] not in old
+    assert ["campaign_id"] not in new
+    assert ["organization_id", "campaign_id"] in new

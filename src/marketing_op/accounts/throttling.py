@@ -26,6 +26,7 @@ from ninja.throttling import BaseThrottle
 from redis.exceptions import RedisError
 
 from marketing_op.core.exceptions import TooManyRequests
+from marketing_op.core.metrics import count_throttle_rejection
 from marketing_op.core.shared_cache import cache_unreachable, redis_client
 
 FAILED_LOGIN_WINDOW_SECONDS = 15 * 60
@@ -160,6 +161,7 @@ def login_attempt_check(*, username: str, address: str) -> None:
     counted = _count([key for key, _ in keys], 0, FAILED_LOGIN_WINDOW_SECONDS)
     for failures, (_, limit) in zip(counted, keys, strict=True):
         if failures.events >= limit:
+            count_throttle_rejection("lockout")
             raise TooManyRequests(
                 "Too many failed sign-in attempts; try again later.",
                 retry_after=_retry_after(failures),
@@ -193,10 +195,14 @@ class _Throttle(BaseThrottle):
     """django-ninja asks ``allow_request``, then ``wait`` for the Retry-After of a refusal;
     the wait is kept per thread, as one throttle object serves every request."""
 
+    reason = ""
+    """What a refusal is counted as (``core.metrics.count_throttle_rejection``)."""
+
     def __init__(self) -> None:
         self._refusal = threading.local()
 
     def refuse(self, retry_after: int) -> bool:
+        count_throttle_rejection(self.reason)
         self._refusal.retry_after = retry_after
         return False
 
@@ -216,6 +222,8 @@ def token_exchange_allow(*, user_id: int) -> None:
 
 class TokenExchangeLimit(_Throttle):
     """``TOKEN_EXCHANGES_PER_HOUR`` token exchanges per user (``request.auth``)."""
+
+    reason = "token_exchanges"
 
     def allow_request(self, request: HttpRequest) -> bool:
         user = request.auth  # type: ignore[attr-defined]
@@ -252,6 +260,8 @@ class DataRateLimit(_Throttle):
     together never let more than a limit through in a window (a batch that one worker does
     not use lets the others through less). A batch lasts until its window ends.
     """
+
+    reason = "rate_limit"
 
     def allow_request(self, request: HttpRequest) -> bool:
         access_token = request.auth  # type: ignore[attr-defined]

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "marketing_op.core.middleware.RequestObservation",
     "marketing_op.core.middleware.SecurityHeaders",
     "marketing_op.core.middleware.RequestSizeLimit",
     "django.middleware.security.SecurityMiddleware",
@@ -258,7 +259,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # query parameters (or form fields) of one request
 
 CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS")
-CORS_EXPOSE_HEADERS = ["Link", "ETag", "Retry-After", "Content-Disposition"]
+CORS_EXPOSE_HEADERS = ["Link", "ETag", "Retry-After", "Content-Disposition", "X-Request-ID"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -300,14 +301,27 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or ("json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "marketing_op.core.logs.JsonFormatter"},
+        "plain": {"()": "marketing_op.core.logs.PlainFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# /metrics (Prometheus' text format): with a token, only for `Authorization: Bearer <token>`;
+# without one, open in development and not served (404) in production.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+# Where `marketing-op serve`'s workers count their metrics (emptied at its start); by default
+# var/metrics/<port>.
+METRICS_DIRECTORY = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
 
 DEMO_ORGANIZATION = os.environ.get("DEMO_ORGANIZATION", "demo")
 DEMO_USERNAME = os.environ.get("DEMO_USERNAME", "marketing_op")

@@ -9,11 +9,13 @@ from django.urls import include, path
 
 from marketing_op.config.api import api
 from marketing_op.core.reference import api_reference, openapi_yaml
+from marketing_op.core.views import metrics
 
 urlpatterns = [
     path("api/reference/", api_reference, name="api-reference"),
     path("api/openapi.yaml", openapi_yaml, name="openapi-yaml"),
     path("api/", api.urls),
+    path("metrics", metrics, name="metrics"),
     path("", include("marketing_op.dashboard.urls")),
 ]
 

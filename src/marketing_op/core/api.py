@@ -5,6 +5,9 @@
 every request correctly without it (``core.shared_cache``), so a load balancer keeps the
 instance, and monitoring sees the dependency. ``503 {"status": "unavailable"}``: the
 database does not answer.
+
+``/api/ready/``: ``200 {"status": "ready"}`` once the database answers and holds every
+migration of this release, else ``503`` with what is missing (``core.readiness``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from marketing_op.core.readiness import READY, service_readiness
 from marketing_op.core.shared_cache import shared_cache_reachable
 
 router = Router(tags=["health"])
@@ -38,3 +42,18 @@ def health(request: HttpRequest) -> Status:
     except DatabaseError:
         return Status(503, {"status": "unavailable", "cache": cache})
     return Status(200, {"status": "degraded" if cache else "ok", "cache": cache})
+
+
+class Readiness(Schema):
+    status: str
+
+
+@router.get(
+    "/ready/",
+    auth=None,
+    response={200: Readiness, 503: Readiness},
+    summary="Whether the service may be sent traffic: database reachable, migrations applied",
+)
+def ready(request: HttpRequest) -> Status:
+    readiness = service_readiness()
+    return Status(200 if readiness == READY else 503, {"status": readiness})

@@ -26,6 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 
 from marketing_op.accounts.models import Organization
+from marketing_op.core.metrics import count_answer_cache
 from marketing_op.core.rendering import JSON_CONTENT_TYPE, json_bytes
 
 
@@ -189,11 +190,16 @@ def cached_answer(
     stored = None
     if seconds > 0:
         stored = worker_copy(key)
-        if stored is None:
+        if stored is not None:
+            count_answer_cache("hit_worker")
+        else:
             stored = cache.get(key)
             if stored is not None:
+                count_answer_cache("hit_shared")
                 keep_worker_copy(key, stored, seconds)
     if stored is None:
+        if seconds > 0:
+            count_answer_cache("miss")
         data = schema.model_validate(compute()).model_dump()
         stored = (json_bytes(data), response.get("Link"))
         if seconds > 0:

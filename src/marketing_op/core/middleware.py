@@ -1,14 +1,22 @@
-"""Protections that hold for every response, whichever endpoint answers: the bounds of a
-request (body size, number of query parameters) and the security headers on every answer,
-including the errors that Django answers itself."""
+"""What holds for every response, whichever endpoint answers: the bounds of a request (body
+size, number of query parameters), the security headers on every answer, including the
+errors that Django answers itself, and its request id, log line and metrics."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from marketing_op.core.logs import loggable_path, request_context, request_id_from
+from marketing_op.core.metrics import count_request
+
+access_log = logging.getLogger("marketing_op.access")
 
 DOCS_PREFIX = "/api/docs"
 
@@ -100,3 +108,58 @@ def _is_page(request: HttpRequest, response: HttpResponse) -> bool:
     return not request.path.startswith("/api/") and response.get("Content-Type", "").startswith(
         "text/html"
     )
+
+
+class RequestObservation:
+    """Every request's id (the client's ``X-Request-ID`` when acceptable, else a new one),
+    sent back in ``X-Request-ID``; its log line (``marketing_op.access``, level INFO) and its
+    metrics by route template (``core.metrics``). Outermost in ``MIDDLEWARE``, so that it
+    times and sees every answer, the refusals of the other middleware included."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        context: dict[str, Any] = {
+            "request_id": request_id_from(request.headers.get("X-Request-ID")),
+            "method": request.method,
+            "path": loggable_path(request.path),
+        }
+        request_context.set(context)  # until the answer is sent: see core.logs
+        response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        context["organization"] = _organization_of(request)
+        count_request(
+            endpoint=_endpoint_of(request),
+            method=str(request.method),
+            status=response.status_code,
+            seconds=seconds,
+        )
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            context["path"],
+            response.status_code,
+            extra={"status": response.status_code, "duration_ms": round(seconds * 1000, 2)},
+        )
+        response["X-Request-ID"] = context["request_id"]
+        return response
+
+
+def _endpoint_of(request: HttpRequest) -> str:
+    """The route template that answered (``api/marketing/measurements/``), so that metrics
+    have one series per endpoint, never one per path a client makes up."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        return f"/{match.route}"
+    if request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}"):
+        return "static"
+    return "unmatched"
+
+
+def _organization_of(request: HttpRequest) -> int | None:
+    """The organisation of whoever the API authenticated (a token, a session, a sign-in)."""
+    auth = getattr(request, "auth", None)
+    user = getattr(auth, "user", auth)
+    return getattr(user, "organization_id", None)

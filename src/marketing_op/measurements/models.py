@@ -53,7 +53,10 @@ class Campaign(models.Model):
     """A campaign of one product, of one campaign type (always on, branding, performance)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="campaigns")
+    # Looked up by (organisation, product, ...): the unique key, which leads with both, serves.
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="campaigns", db_index=False
+    )
     campaign_type = models.CharField(max_length=200)
     name = models.CharField(max_length=200)
 
@@ -98,7 +101,11 @@ class Measurement(models.Model):
         db_constraint=False,
     )
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="measurements", db_constraint=False
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="measurements",
+        db_index=False,
+        db_constraint=False,
     )
     channel = models.ForeignKey(
         Channel,
@@ -139,6 +146,11 @@ class Measurement(models.Model):
                 name="measurement_spend_finite_non_negative",
             ),
         ]
+        # Every index leads with the organisation, as a table sharded by it needs
+        # (docs/scaling.md); the campaign filter always names the organisation too.
+        indexes = [
+            models.Index(fields=["organization", "campaign"], name="measurement_org_campaign"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.campaign_name}/{self.channel_name}: {self.conversions}"
@@ -164,11 +176,11 @@ class ConversionSummary(models.Model):
         db_constraint=False,
     )
     product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Product, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
     campaign_type = models.CharField(max_length=200)
     channel = models.ForeignKey(
-        Channel, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Channel, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
     conversions = models.FloatField()
     measurements = models.PositiveIntegerField(help_text="How many measurements are summed.")
@@ -194,6 +206,10 @@ class DailyConversions(ConversionSummary):
                 name="daily_conversions_unique",
             ),
         ]
+        indexes = [
+            models.Index(fields=["organization", "product"], name="daily_org_product"),
+            models.Index(fields=["organization", "channel"], name="daily_org_channel"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.product_id}/{self.campaign_type}/{self.channel_id}"
@@ -210,6 +226,10 @@ class WeeklyConversions(ConversionSummary):
                 fields=["organization", "week", "product", "campaign_type", "channel"],
                 name="weekly_conversions_unique",
             ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "product"], name="weekly_org_product"),
+            models.Index(fields=["organization", "channel"], name="weekly_org_channel"),
         ]
 
     def __str__(self) -> str:
@@ -241,6 +261,7 @@ class ImportRecord(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     uploaded_by = models.CharField(max_length=200, blank=True)
     source = models.CharField(max_length=10, choices=SOURCE_CHOICES)

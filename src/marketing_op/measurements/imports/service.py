@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from marketing_op.accounts.models import Organization, User
 from marketing_op.accounts.services import organization_data_changed
 from marketing_op.core.exceptions import ApplicationError, PayloadTooLarge, RejectedInputError
+from marketing_op.core.metrics import count_import
 from marketing_op.measurements.imports.formats import (
     Record,
     bounded_lines,
@@ -216,13 +217,14 @@ def _records(
     yield from csv_records(bounded_lines(text, problems, max_rows=bounds.max_rows), problems)
 
 
-def _replay(*, record: ImportRecord, raw: HashingReader) -> ImportOutcome:
+def _replay(*, record: ImportRecord, raw: HashingReader, started: float) -> ImportOutcome:
     raw.drain()
     if raw.hexdigest() != record.sha256:
         raise IdempotencyKeyReused(
             f"The Idempotency-Key {record.idempotency_key!r} was used for import {record.pk} "
             "of other content; use a new key for a new upload."
         )
+    count_import(result="replayed", rows=0, seconds=time.monotonic() - started)
     return ImportOutcome(record=record, replayed=True)
 
 
@@ -258,7 +260,7 @@ def measurement_import_file(
         if idempotency_key:
             earlier = import_record_get_by_key(organization=organization, key=idempotency_key)
             if earlier is not None:
-                return _replay(record=earlier, raw=raw)
+                return _replay(record=earlier, raw=raw, started=started)
         problems = ProblemLog()
 
         def report(rows: int) -> None:
@@ -312,6 +314,7 @@ def measurement_import_file(
                 problem_count=problems.count,
                 problems=[problem.as_dict() for problem in problems.problems],
             )
+            count_import(result="rejected", rows=0, seconds=time.monotonic() - started)
             raise
         except IntegrityError:
             earlier = (
@@ -321,12 +324,14 @@ def measurement_import_file(
             )
             if earlier is None:
                 raise
-            return _replay(record=earlier, raw=raw)
+            return _replay(record=earlier, raw=raw, started=started)
     except ContentTooLarge as error:
+        count_import(result="rejected", rows=0, seconds=time.monotonic() - started)
         what = "bytes" if error.unit == "bytes" else "rows"
         raise PayloadTooLarge(
             f"The upload holds more than the limit of {error.limit} {what}"
             f"{' (as sent or once inflated)' if what == 'bytes' else ''}; nothing was imported."
         ) from error
     changed_tables_vacuum(accepted)
+    count_import(result="accepted", rows=accepted.rows, seconds=time.monotonic() - started)
     return ImportOutcome(record=record, replayed=False)

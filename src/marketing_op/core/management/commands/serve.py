@@ -5,13 +5,20 @@ waits costs a socket, not a Python thread, and its headers must arrive within
 ``HEADER_READ_TIMEOUT_MS``. Each worker process runs Django in one thread, as gunicorn's sync
 workers did. What the server answers before the application (a malformed request, headers
 too large) is an empty 400 or 431 with no details of the parser.
+
+The workers count their metrics in files of one folder (``PROMETHEUS_MULTIPROC_DIR``, by
+default ``var/metrics/<port>``), which the command empties before the workers start, so
+that ``/metrics`` sums what this server's workers counted since it started.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -46,6 +53,32 @@ def bind_address(host: str) -> str:
     return str(found[0][4][0])
 
 
+def metrics_folder_prepare(port: int) -> Path:
+    """The folder where the workers count their metrics (``PROMETHEUS_MULTIPROC_DIR``, else
+    ``var/metrics/<port>``, so that servers on one machine keep theirs apart), emptied of an
+    earlier run's counts and named in the environment that the workers inherit.
+
+    prometheus-client chooses how it counts when it is first imported: in this process,
+    which forks the workers, that must come after the variable is set.
+    """
+    if "prometheus_client" in sys.modules:
+        raise CommandError("prometheus_client was imported before its folder was set.")
+    folder = Path(settings.METRICS_DIRECTORY or settings.VAR_DIR / "metrics" / str(port))
+    folder.mkdir(parents=True, exist_ok=True)
+    for counts in folder.glob("*.db"):
+        counts.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
+
+
+def granian_logging() -> dict[str, Any] | None:
+    """granian's own lines (start, workers) in the service's JSON format when logs are JSON."""
+    if settings.LOG_FORMAT != "json":
+        return None
+    json_lines = {"()": "marketing_op.core.logs.JsonFormatter"}
+    return {"formatters": {"generic": json_lines, "access": json_lines}}
+
+
 def production_server(host: str, port: int, workers: int) -> MPServer:
     """granian's server of worker processes (what ``granian.Granian`` is on a build with a GIL)."""
     return MPServer(
@@ -63,12 +96,16 @@ def production_server(host: str, port: int, workers: int) -> MPServer:
         ),
         websockets=False,
         log_access=False,
+        log_dictconfig=granian_logging(),
         workers_kill_timeout=20,
     )
 
 
 class Command(BaseCommand):
     help = "Serve the API with the production server (granian, WSGI, two workers per core)."
+    # Django's checks import the URLs, and with them prometheus-client: they run in
+    # ``handle`` once the metrics' folder is set.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=settings.HOST, help="Address to bind (HOST).")
@@ -81,6 +118,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
+        metrics_folder_prepare(port)
+        self.check()
         self.stdout.write(self._welcome(host, port, workers))
         self.stdout.flush()
         connections.close_all()  # workers are forked: none may share this process's connection
