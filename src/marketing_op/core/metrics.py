@@ -104,6 +104,7 @@ def count_database_read(alias: str) -> None:
     counted by the database router."""
     database_reads.labels(alias).inc()
 
+
 def metrics_text() -> bytes:
     """Every metric in Prometheus' text format: summed over the server's worker processes
     in multiprocess mode, else this process's own."""
