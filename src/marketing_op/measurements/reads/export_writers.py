@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from marketing_op.measurements.imports.formats import CsvNameCells
 
-ROW_GROUP_ROWS = 100_000
+ROW_GROUP_ROWS = 50_000
 """Rows of a Parquet row group (the last one may hold fewer)."""
 
 TEXT, DATE, NUMBER, INTEGER = "text", "date", "number", "integer"

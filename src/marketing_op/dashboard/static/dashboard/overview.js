@@ -356,13 +356,26 @@
     $("#download-csv").href = `/api/marketing/measurements/?${downloads}&format=csv`;
     $("#download-parquet").href = `/api/marketing/measurements/?${downloads}&format=parquet`;
     measurementCursors = [null];
-    const parts = [
+    const charts = [
       report(Object.assign({ granularity: "total", metrics: FIGURE_METRICS.join(",") }, comparison()), signal).then(showFigures),
       report({ dimensions: "channel", granularity: state.granularity, metrics: "conversions", page_size: 10000 }, signal)
         .then(showTrend, failed("#trend-message")),
       report({ dimensions: "channel", metrics: "conversions,share", order_by: "-conversions" }, signal)
         .then(showShares, failed("#share-message")),
-      report(
+    ];
+    // The figures and both charts come from the summaries; the campaign table reads every
+    // measurement of the period, which on a large organisation keeps the database's cores
+    // busy for seconds: it is asked for once the charts are drawn, so that they come first.
+    const chartsDrawn = Promise.allSettled(charts).then(() => {
+      if (!signal.aborted) {
+        document.body.dataset.charts = "drawn";
+      }
+    });
+    const campaigns = chartsDrawn.then(() => {
+      if (signal.aborted) {
+        return undefined;
+      }
+      return report(
         Object.assign(
           { dimensions: "campaign", metrics: FIGURE_METRICS.join(","), order_by: "-conversions", page_size: TOP_CAMPAIGNS },
           comparison(),
@@ -371,16 +384,9 @@
       ).then((answer) => {
         shown.campaigns = answer;
         showCampaigns();
-      }, failed("#campaigns-message")),
-      loadMeasurements(),
-    ];
-    // The figures and both charts come from the summaries and are drawn first; the tables
-    // may take longer (a campaign table reads every measurement of the period).
-    Promise.allSettled(parts.slice(0, 3)).then(() => {
-      if (!signal.aborted) {
-        document.body.dataset.charts = "drawn";
-      }
+      }, failed("#campaigns-message"));
     });
+    const parts = [...charts, campaigns, loadMeasurements()];
     const outcomes = await Promise.allSettled(parts);
     if (signal.aborted) {
       return;
