@@ -105,22 +105,23 @@ vendor:
 	cd $(CHARTJS_DIR) && sha256sum chart.umd.min.js LICENSE.md > SHA256SUMS
 	rm -rf var/vendor
 
+# A Debian package that tests need, installed with apt-get when its program is missing:
+# $(1) the program, $(2) the package, $(3) what needs it, $(4) the variable naming the program.
+define debian_package
+	@test -x $(1) || { \
+		echo "$(2) is missing at $(1): installing Debian's $(2) package for $(3)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); } \
+		|| { echo "Could not install $(2) with apt-get: install it (apt-get install $(2)) or set $(4)=/path/to/$(2); $(3) fail without it."; exit 1; }; \
+	}
+endef
+
 # Debian's Chromium for the browser tests (Playwright's own download cannot work here).
 CHROMIUM ?= /usr/bin/chromium
 chromium:
-	@test -x $(CHROMIUM) || { \
-		echo "Chromium is missing at $(CHROMIUM): installing Debian's chromium package for the browser tests"; \
-		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
-		|| { echo "Could not install chromium with apt-get: install it (apt-get install chromium) or set CHROMIUM=/path/to/chromium; the browser tests fail without it."; exit 1; }; \
-	}
+	$(call debian_package,$(CHROMIUM),chromium,the browser tests,CHROMIUM)
 
 # Debian's PgBouncer for the tests of the service behind it in transaction mode.
 PGBOUNCER ?= /usr/sbin/pgbouncer
 pgbouncer:
-	@test -x $(PGBOUNCER) || { \
-		echo "PgBouncer is missing at $(PGBOUNCER): installing Debian's pgbouncer package for its tests"; \
-		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; } \
-		|| { echo "Could not install pgbouncer with apt-get: install it (apt-get install pgbouncer) or set PGBOUNCER=/path/to/pgbouncer; tests/core/test_pgbouncer.py fails without it."; exit 1; }; \
-	}
+	$(call debian_package,$(PGBOUNCER),pgbouncer,the PgBouncer tests,PGBOUNCER)
