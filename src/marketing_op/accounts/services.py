@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from marketing_op.accounts.models import AccessToken, Organization, RefreshToken, User
+from marketing_op.accounts.selectors import MAX_SUBJECT_LENGTH
 from marketing_op.accounts.tokens import refresh_token_generate, token_digest, token_generate
 from marketing_op.core.exceptions import ApplicationError, NotAuthenticated, RejectedInputError
 
@@ -58,7 +59,7 @@ def user_create(
     if User.objects.filter(username=username).exists():
         raise RejectedInputError(f"User {username!r} exists already.")
     if oidc_subject is not None:
-        if not oidc_subject or len(oidc_subject) > 255 or "\x00" in oidc_subject:
+        if not oidc_subject or len(oidc_subject) > MAX_SUBJECT_LENGTH or "\x00" in oidc_subject:
             raise RejectedInputError("An OpenID subject has 1 to 255 characters.")
         if User.objects.filter(oidc_subject=oidc_subject).exists():
             raise RejectedInputError(f"Another user has the OpenID subject {oidc_subject!r}.")

@@ -148,16 +148,18 @@ def _retry_after(window: Window) -> int:
 # --- sign-in lock-outs ----------------------------------------------------------------------
 
 
+def _address_key(address: str) -> tuple[str, int]:
+    return (_key("login-address", address), MAX_FAILED_LOGINS_PER_ADDRESS)
+
+
 def _login_keys(username: str, address: str) -> list[tuple[str, int]]:
     return [
         (_key("login-user", username.lower()), MAX_FAILED_LOGINS_PER_USERNAME),
-        (_key("login-address", address), MAX_FAILED_LOGINS_PER_ADDRESS),
+        _address_key(address),
     ]
 
 
-def login_attempt_check(*, username: str, address: str) -> None:
-    """Refuse the exchange, right password or not, while too many recent attempts failed."""
-    keys = _login_keys(username, address)
+def _lockout_check(keys: list[tuple[str, int]]) -> None:
     counted = _count([key for key, _ in keys], 0, FAILED_LOGIN_WINDOW_SECONDS)
     for failures, (_, limit) in zip(counted, keys, strict=True):
         if failures.events >= limit:
@@ -168,6 +170,11 @@ def login_attempt_check(*, username: str, address: str) -> None:
             )
 
 
+def login_attempt_check(*, username: str, address: str) -> None:
+    """Refuse the exchange, right password or not, while too many recent attempts failed."""
+    _lockout_check(_login_keys(username, address))
+
+
 def login_failure_record(*, username: str, address: str) -> None:
     _count([key for key, _ in _login_keys(username, address)], 1, FAILED_LOGIN_WINDOW_SECONDS)
 
@@ -175,17 +182,11 @@ def login_failure_record(*, username: str, address: str) -> None:
 def address_attempt_check(*, address: str) -> None:
     """The lock-out of a client address alone, for sign-ins that name no username (a
     refresh token, the identity provider's answer)."""
-    key = _key("login-address", address)
-    [failures] = _count([key], 0, FAILED_LOGIN_WINDOW_SECONDS)
-    if failures.events >= MAX_FAILED_LOGINS_PER_ADDRESS:
-        raise TooManyRequests(
-            "Too many failed sign-in attempts; try again later.",
-            retry_after=_retry_after(failures),
-        )
+    _lockout_check([_address_key(address)])
 
 
 def address_failure_record(*, address: str) -> None:
-    _count([_key("login-address", address)], 1, FAILED_LOGIN_WINDOW_SECONDS)
+    _count([_address_key(address)[0]], 1, FAILED_LOGIN_WINDOW_SECONDS)
 
 
 # --- throttles of authenticated requests ----------------------------------------------------

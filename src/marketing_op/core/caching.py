@@ -197,9 +197,9 @@ def cached_answer(
             if stored is not None:
                 count_answer_cache("hit_shared")
                 keep_worker_copy(key, stored, seconds)
+            else:
+                count_answer_cache("miss")
     if stored is None:
-        if seconds > 0:
-            count_answer_cache("miss")
         data = schema.model_validate(compute()).model_dump()
         stored = (json_bytes(data), response.get("Link"))
         if seconds > 0:

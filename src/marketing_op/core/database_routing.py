@@ -9,8 +9,8 @@ read from the primary; else the primary. So no answer is older than the data ver
 ``ETag`` names, and an import is visible on the next request, from every server. A replica
 that fails to connect or to answer is passed over for ``DATABASE_REPLICA_RETRY_SECONDS``,
 and a view whose read failed on a replica runs again on the primary: only a stream
-already under way (an export) can fail with its replica. ``data_read_routed`` tells who
-listens (a metric) which database each request reads from.
+already under way (an export) can fail with its replica. Each request's choice is
+counted in ``/metrics`` (``marketing_op_database_reads_total``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from django.db import (
     connections,
 )
 from django.db.models import Model
-from django.dispatch import Signal
 from django.http import HttpRequest
 
 from marketing_op.accounts.models import Organization
@@ -48,9 +47,14 @@ REPLICATED_APPS = frozenset({"measurements"})
 """Whose reads may go to a replica: the measurement data, never accounts or sessions."""
 REPLAYED_DATA_VERSION = "SELECT data_version FROM accounts_organization WHERE id = %s"
 
-data_read_routed = Signal()
-"""Sent once per request that reads measurement data, with ``alias``: the database chosen
-(and once more, with ``default``, when its reads are done again on the primary)."""
+
+def _routed(alias: str) -> None:
+    """Count the database a request reads from. ``core.metrics`` is imported on first use:
+    ``serve`` sets its workers' metrics folder before prometheus_client may be imported."""
+    from marketing_op.core.metrics import count_database_read
+
+    count_database_read(alias)
+
 
 WARNING_SECONDS = 60
 
@@ -66,7 +70,7 @@ class _ReadScope:
     def chosen(self) -> str:
         if self.alias is None:
             self.alias = replica_choose(organization=self.organization)
-            data_read_routed.send(sender=_ReadScope, alias=self.alias)
+            _routed(self.alias)
         return self.alias
 
 
@@ -152,7 +156,7 @@ def replica_read(view: View) -> View:
                     raise
                 replica_mark_down(scope.alias, error)
                 scope.alias = DEFAULT_DB_ALIAS
-                data_read_routed.send(sender=_ReadScope, alias=DEFAULT_DB_ALIAS)
+                _routed(DEFAULT_DB_ALIAS)
                 return view(request, *args, **kwargs)
 
     # django-ninja reads the parameters from the signature, whose annotations are text to be

@@ -72,9 +72,6 @@ class JsonFormatter(logging.Formatter):
             entry["traceback"] = "".join(traceback.format_tb(trace))
         return orjson.dumps(entry, default=str).decode()
 
-    def formatException(self, ei: Any) -> str:
-        return _without_message(ei)
-
 
 class PlainFormatter(logging.Formatter):
     """Development's lines: time, level, logger, message, and the request id when known."""

@@ -34,6 +34,7 @@ from marketing_op.accounts.throttling import (
     client_address,
 )
 from marketing_op.core.exceptions import TooManyRequests
+from marketing_op.dashboard.sign_in import lockout_message
 
 NEXT_SESSION_KEY = "provider_sign_in_next"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -50,17 +51,11 @@ def refusal_page(request: HttpRequest, message: str, status: int) -> HttpRespons
     return response
 
 
-def _throttled(request: HttpRequest) -> HttpResponse | None:
+def _throttled(request: HttpRequest, address: str) -> HttpResponse | None:
     try:
-        address_attempt_check(address=client_address(request))
+        address_attempt_check(address=address)
     except TooManyRequests as refusal:
-        minutes = max(1, round(refusal.retry_after / 60))
-        response = refusal_page(
-            request,
-            f"Too many failed sign-in attempts. Try again in {minutes} minute"
-            f"{'s' if minutes != 1 else ''}.",
-            429,
-        )
+        response = refusal_page(request, lockout_message(refusal), 429)
         response["Retry-After"] = str(refusal.retry_after)
         return response
     return None
@@ -79,7 +74,7 @@ def provider_sign_in(request: HttpRequest) -> HttpResponse:
     """Send the visitor to the identity provider."""
     if not provider_configured():
         raise Http404("No identity provider is configured.")
-    throttled = _throttled(request)
+    throttled = _throttled(request, client_address(request))
     if throttled is not None:
         return throttled
     request.session[NEXT_SESSION_KEY] = _safe_next(request, request.GET.get("next"))
@@ -95,10 +90,10 @@ def provider_callback(request: HttpRequest) -> HttpResponse:
     """The provider's answer: sign the matching user in, or say why not."""
     if not provider_configured():
         raise Http404("No identity provider is configured.")
-    throttled = _throttled(request)
+    address = client_address(request)
+    throttled = _throttled(request, address)
     if throttled is not None:
         return throttled
-    address = client_address(request)
     try:
         claims = authorization_claims(request=request)
     except ProviderUnreachable as error:

@@ -23,6 +23,15 @@ from marketing_op.accounts.throttling import (
 from marketing_op.core.exceptions import TooManyRequests
 
 
+def lockout_message(refusal: TooManyRequests) -> str:
+    """What a locked-out visitor is told, with the minutes left."""
+    minutes = max(1, round(refusal.retry_after / 60))
+    return (
+        f"Too many failed sign-in attempts. Try again in {minutes} minute"
+        f"{'s' if minutes != 1 else ''}."
+    )
+
+
 class SignInForm(AuthenticationForm):
     password = forms.CharField(
         label="Password",
@@ -39,12 +48,7 @@ class SignInForm(AuthenticationForm):
             login_attempt_check(username=username, address=address)
         except TooManyRequests as refusal:
             self.refusal = refusal
-            minutes = max(1, round(refusal.retry_after / 60))
-            raise ValidationError(
-                f"Too many failed sign-in attempts. Try again in {minutes} minute"
-                f"{'s' if minutes != 1 else ''}.",
-                code="throttled",
-            ) from refusal
+            raise ValidationError(lockout_message(refusal), code="throttled") from refusal
         try:
             return super().clean()
         except ValidationError:
@@ -75,11 +79,9 @@ class SignIn(LoginView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not settings.PASSWORD_LOGIN:
-            form = self.get_form()
-            form.errors.clear()
-            context = self.get_context_data(form=form)
-            context["refusal"] = "Password sign-in is switched off: sign in with " + (
-                settings.OIDC_PROVIDER_NAME + "."
+            context = self.get_context_data()
+            context["refusal"] = (
+                f"Password sign-in is switched off: sign in with {settings.OIDC_PROVIDER_NAME}."
             )
             return self.render_to_response(context, status=403)
         return super().post(request, *args, **kwargs)

@@ -73,8 +73,6 @@ def authorization_claims(*, request: HttpRequest) -> dict[str, Any]:
     ``ProviderUnreachable`` while the provider does not answer."""
     try:
         token = _client().authorize_access_token(request, leeway=settings.OIDC_LEEWAY_SECONDS)
-    except ProviderUnreachable:
-        raise
     except requests.RequestException as error:
         logger.warning("The identity provider's token endpoint did not answer: %r", error)
         raise ProviderUnreachable(repr(error)) from error

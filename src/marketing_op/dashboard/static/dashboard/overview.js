@@ -162,20 +162,20 @@
   function showChoices(picker) {
     const filter = picker.dataset.filter;
     let shownChoices = choices[filter];
+    let more = null;
     if (filter === "campaigns") {
       const wanted = $("#campaign-search").value.trim().toLowerCase();
       const picked = new Set(state.campaigns);
       const matching = shownChoices.filter((choice) => !picked.has(choice.name) && choice.name.toLowerCase().includes(wanted));
       shownChoices = [...shownChoices.filter((choice) => picked.has(choice.name)), ...matching.slice(0, MAX_CAMPAIGN_CHOICES)];
       if (matching.length > MAX_CAMPAIGN_CHOICES) {
-        const more = document.createElement("p");
+        more = document.createElement("p");
         more.className = "hint";
         more.textContent = `The first ${MAX_CAMPAIGN_CHOICES} of ${format.number(matching.length)}: type to narrow the list.`;
-        picker.querySelector(".options").replaceChildren(...shownChoices.map((choice) => choiceBox(filter, choice)), more);
-        return;
       }
     }
-    picker.querySelector(".options").replaceChildren(...shownChoices.map((choice) => choiceBox(filter, choice)));
+    const boxes = shownChoices.map((choice) => choiceBox(filter, choice));
+    picker.querySelector(".options").replaceChildren(...boxes, ...(more ? [more] : []));
   }
 
   function buildPickers() {
