@@ -1,9 +1,10 @@
 """The manual: the README stays a short front door whose links lead somewhere, the API
-reference page lists every operation of docs/openapi.yaml, and the site's strict build
-(``make docs``) fails on a broken link."""
+reference page lists every operation of docs/openapi.yaml, the configuration page every
+setting, and the site's strict build (``make docs``) fails on a broken link."""
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -16,6 +17,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 REFERENCE_PAGE = ROOT / "docs" / "api" / "reference.md"
+SETTINGS = ROOT / "src" / "marketing_op" / "config" / "settings.py"
+CONFIGURATION_PAGE = ROOT / "docs" / "operations" / "configuration.md"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 # [text](target) outside code; targets with a scheme or only an anchor are not files.
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -68,6 +71,39 @@ def test_the_reference_page_lists_every_operation_of_the_document():
     assert listed - documented == set(), (
         f"not in docs/openapi.yaml, remove from the table: {sorted(listed - documented)}"
     )
+
+
+def environment_variables_read_by_settings() -> set[str]:
+    """Names passed to ``os.environ.get``/``os.environ[...]`` or the ``_env_*`` helpers."""
+    names = set()
+    for node in ast.walk(ast.parse(SETTINGS.read_text(encoding="utf-8"))):
+        argument = None
+        if isinstance(node, ast.Call) and node.args:
+            function = node.func
+            name = (
+                function.attr
+                if isinstance(function, ast.Attribute)
+                else getattr(function, "id", "")
+            )
+            if name == "get" or name.startswith("_env_"):
+                argument = node.args[0]
+        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
+            argument = node.slice
+        if isinstance(argument, ast.Constant) and re.fullmatch(
+            r"[A-Z][A-Z0-9_]+", str(argument.value)
+        ):
+            names.add(argument.value)
+    return names
+
+
+def test_the_configuration_page_lists_every_setting_and_only_those():
+    read = environment_variables_read_by_settings()
+    assert {"DATABASE_URL", "SECRET_KEY", "REDIS_URL"} <= read  # the parser finds them
+    first_cells = re.findall(r"^\| ([^|]+) \|", CONFIGURATION_PAGE.read_text(), flags=re.M)
+    listed = {name for cell in first_cells for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", cell)}
+    page = CONFIGURATION_PAGE.relative_to(ROOT)
+    assert read - listed == set(), f"settings.py reads these, add them to {page}: {read - listed}"
+    assert listed - read == set(), f"{page} lists these, settings.py reads none: {listed - read}"
 
 
 def build_site(root: Path) -> subprocess.CompletedProcess[str]:
