@@ -1,4 +1,4 @@
-# The README's commands (docs/index.md lists them all). Every target installs what it needs from the lock files.
+# The README's commands. Every target installs what it needs from the lock files.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
