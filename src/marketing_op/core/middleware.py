@@ -20,7 +20,8 @@ access_log = logging.getLogger("marketing_op.access")
 
 DOCS_PREFIX = "/api/docs"
 
-# What the README promises on every response; the CSP is added outside the API docs.
+# What the manual promises on every response (docs/operations/security.md); the CSP is
+# added outside the API docs.
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
