@@ -313,7 +313,14 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Django's own handlers (its plain console lines under DEBUG, runserver's lines) are
+    # replaced by the root's: every line in LOG_FORMAT. Python's warnings are logged too
+    # (core.apps).
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # /metrics (Prometheus' text format): with a token, only for `Authorization: Bearer <token>`;
