@@ -108,7 +108,32 @@ def test_a_column_named_twice_is_reported():
         ("p,  ,c,tv,2021-01-04,1", "campaign_type", "  ", "must not be empty"),
         ("p,t,,tv,2021-01-04,1", "campaign", "", "must not be empty"),
         ("p,t,c,,2021-01-04,1", "channel", "", "must not be empty"),
-        ("p,t,c,tv,2021-02-30,1", "date", "2021-02-30", "is not a date of the form YYYY-MM-DD"),
+        (
+            "p,t,c,tv,2021-02-30,1",
+            "date",
+            "2021-02-30",
+            "is not a valid date: February 2021 has 28 days",
+        ),
+        (
+            "p,t,c,tv,2024-02-30,1",
+            "date",
+            "2024-02-30",
+            "is not a valid date: February 2024 has 29 days",
+        ),
+        (
+            "p,t,c,tv,2023-04-31,1",
+            "date",
+            "2023-04-31",
+            "is not a valid date: April 2023 has 30 days",
+        ),
+        (
+            "p,t,c,tv,2023-13-01,1",
+            "date",
+            "2023-13-01",
+            "is not a valid date: there is no month 13",
+        ),
+        ("p,t,c,tv,2023-01-00,1", "date", "2023-01-00", "is not a valid date: there is no day 0"),
+        ("p,t,c,tv,2021-1-4,1", "date", "2021-1-4", "is not a date of the form YYYY-MM-DD"),
         ("p,t,c,tv,04/01/2021,1", "date", "04/01/2021", "is not a date of the form YYYY-MM-DD"),
         ("p,t,c,tv,20210104,1", "date", "20210104", "is not a date of the form YYYY-MM-DD"),
         ("p,t,c,tv,2021-01-04,", "conversions", "", "is not a number"),
@@ -128,6 +153,62 @@ def test_a_column_named_twice_is_reported():
 def test_each_bad_value_is_reported_with_line_column_and_value(line, column, value, message):
     assert problems_of(f"{HEADER}\np,t,c,tv,2021-01-03,1\n{line}\n") == [
         (3, column, value, message)
+    ]
+
+
+SEMICOLON_HEADER = HEADER.replace(",", ";")
+
+
+@pytest.mark.parametrize(
+    ("text", "separator"),
+    [
+        (f"{SEMICOLON_HEADER}\np;branding;c;tv;2021-01-04;1,5\n", "semicolon"),
+        (
+            f"\ufeff{SEMICOLON_HEADER.upper()};spend\r\np;branding;c;tv;2021-01-04;1,5;2\r\n",
+            "semicolon",
+        ),
+        (f"{SEMICOLON_HEADER}\n", "semicolon"),
+        (f"{HEADER.replace(',', chr(9))}\np\tbranding\tc\ttv\t2021-01-04\t1.5\n", "tab"),
+    ],
+    ids=["decimal comma", "Excel's BOM, CRLF and spend", "header only", "tab"],
+)
+def test_a_file_separated_by_semicolons_or_tabs_is_one_problem_that_says_so(text, separator):
+    """Excel saves "CSV" with semicolons where the decimal separator is a comma: seven
+    "column is missing" problems said nothing useful. The file is refused, not read: in it,
+    ``1,5`` may be one and a half or fifteen."""
+    rows, problems = read(text)
+
+    assert rows == []
+    assert [(p.line, p.column, p.message) for p in problems.problems] == [
+        (
+            1,
+            "header",
+            f"the file looks {separator}-separated; save it as comma-separated CSV "
+            "(with a point as the decimal separator) and import it again",
+        )
+    ]
+
+
+def test_names_with_semicolons_in_a_comma_separated_file_are_read():
+    rows, problems = read(f"{HEADER}\np;q,branding;x,c;d,tv;radio,2021-01-04,1.5\n")
+
+    assert not problems
+    assert [row[:4] for _, row in rows] == [("p;q", "branding;x", "c;d", "tv;radio")]
+
+
+def test_a_semicolon_separated_header_that_lacks_a_column_is_said_to_be_so_first():
+    found = problems_of("product;campaign_type;campaign;channel;date\np;b;c;tv;2021-01-04\n")
+
+    assert [message[:37] for *_, message in found] == ["the file looks semicolon-separated; s"]
+
+
+def test_a_comma_separated_header_with_a_semicolon_in_it_is_read_as_comma_separated():
+    found = problems_of("product,campaign_type,campaign;channel,date,conversions\n")
+
+    assert [(column, message) for _, column, _, message in found] == [
+        ("campaign", "column is missing"),
+        ("channel", "column is missing"),
+        ("campaign;channel", "column is unknown"),
     ]
 
 

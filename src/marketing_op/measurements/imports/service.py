@@ -277,8 +277,10 @@ def measurement_import_file(
             if earlier is not None:
                 return _replay(record=earlier, raw=raw, started=started)
         problems = ProblemLog()
+        rows_read = [0]
 
         def report(rows: int) -> None:
+            rows_read[0] = rows
             if progress is not None:
                 progress(rows, raw.bytes_read)
 
@@ -325,7 +327,7 @@ def measurement_import_file(
             raw.drain()
             rejected.record = history(
                 status=ImportRecord.REJECTED,
-                rows=0,
+                rows=rows_read[0] + problems.rows_left_out,
                 problem_count=problems.count,
                 problems=[problem.as_dict() for problem in problems.problems],
             )
