@@ -76,11 +76,88 @@ def test_columns_may_come_in_any_order_and_names_are_trimmed():
     assert rows == [(2, MeasurementRow("p", "t", "c", "tv", datetime.date(2021, 1, 4), 12.5))]
 
 
-def test_quoted_fields_with_commas_and_newlines_are_read():
-    rows, problems = read(f'{HEADER}\np,t,"sale, ""big""\nsecond line",tv,2021-01-04,1\n')
+def test_quoted_fields_with_commas_and_quotes_are_read():
+    rows, problems = read(f'{HEADER}\np,t,"sale, ""big"" one",tv,2021-01-04,1\n')
 
     assert not problems
-    assert rows[0][1].campaign == 'sale, "big"\nsecond line'
+    assert rows[0][1].campaign == 'sale, "big" one'
+
+
+def test_a_line_break_inside_a_quoted_name_is_refused_at_the_line_where_the_row_ends():
+    found = problems_of(f'{HEADER}\np,t,"sale\nsecond line",tv,2021-01-04,1\n')
+
+    assert found == [
+        (
+            3,
+            "campaign",
+            "sale\\u000asecond line",
+            "contains U+000A LINE FEED at character 5, an invisible or control character "
+            "that makes names that look alike differ: remove it",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "shown", "character"),
+    [
+        ("\ufeffp", "product", "\\ufeffp", "U+FEFF ZERO WIDTH NO-BREAK SPACE at character 1"),
+        ("p\u200b", "product", "p\\u200b", "U+200B ZERO WIDTH SPACE at character 2"),
+        (
+            "p\u202egnp.exe",
+            "campaign",
+            "p\\u202egnp.exe",
+            "U+202E RIGHT-TO-LEFT OVERRIDE at character 2",
+        ),
+        (
+            "a\u2066b\u2069",
+            "channel",
+            "a\\u2066b\\u2069",
+            "U+2066 LEFT-TO-RIGHT ISOLATE at character 2",
+        ),
+        (
+            "soft\u00adhyphen",
+            "campaign_type",
+            "soft\\u00adhyphen",
+            "U+00AD SOFT HYPHEN at character 5",
+        ),
+        ("tab\tbed", "channel", "tab\\u0009bed", "U+0009 TAB at character 4"),
+        ("p\u2028q", "product", "p\\u2028q", "U+2028 LINE SEPARATOR at character 2"),
+    ],
+)
+def test_a_name_with_an_invisible_or_control_character_is_refused_naming_it(
+    name, column, shown, character
+):
+    """Issue 24.6: `p`, `\ufeffp` and `p\u200b` became three products, and a right-to-left
+    override (which shows `p\u202egnp.exe` as `pexe.png`) was accepted."""
+    values = {"product": "p", "campaign_type": "t", "campaign": "c", "channel": "tv"}
+    values[column] = name
+    line = ",".join([*values.values(), "2021-01-04", "1"])
+
+    found = problems_of(f"{HEADER}\np,t,c,tv,2021-01-03,1\n{line}\n")
+
+    assert found == [
+        (
+            3,
+            column,
+            shown,
+            f"contains {character}, an invisible or control character that makes names "
+            "that look alike differ: remove it",
+        )
+    ]
+
+
+def test_names_are_read_in_unicodes_composed_form():
+    composed, decomposed = "Caf\u00e9", "Cafe\u0301"
+    rows, problems = read(
+        f"{HEADER}\n{composed},t,\u00e9t\u00e9,tv,2021-01-04,1\n"
+        f"{decomposed},t\u0308,e\u0301te\u0301,tv,2021-01-05,2\n"
+    )
+
+    assert not problems
+    assert [row[:4] for _, row in rows] == [
+        (composed, "t", "\u00e9t\u00e9", "tv"),
+        (composed, "\u1e97", "\u00e9t\u00e9", "tv"),
+    ]
 
 
 def test_an_empty_file_is_a_problem():

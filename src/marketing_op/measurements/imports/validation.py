@@ -26,6 +26,12 @@ from marketing_op.measurements.imports.formats import (
 )
 from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, shown, storable
 from marketing_op.measurements.models import MAX_CONVERSIONS, MAX_SPEND
+from marketing_op.measurements.names import (
+    character_described,
+    hidden_character,
+    hidden_characters_escaped,
+    name_normalised,
+)
 
 MAX_NAME_LENGTH = 200
 MAX_CACHED_DATES = 100_000
@@ -110,9 +116,10 @@ class RowChecker:
             progress(count)
 
     def _name(self, line: int, column: str, value: str) -> str | None:
-        name = value.strip()
+        name = name_normalised(value.strip())
         if self.quoted_names:
             name = formula_unquoted(name)
+        hidden = hidden_character(name) if storable(name) else None
         if not name:
             self.problems.add(RowProblem(line, column, shown(value), "must not be empty"))
         elif len(name) > MAX_NAME_LENGTH:
@@ -125,6 +132,18 @@ class RowChecker:
             self.problems.add(
                 RowProblem(
                     line, column, shown(value), "contains a NUL character or invalid Unicode"
+                )
+            )
+        elif hidden is not None:
+            position, character = hidden
+            self.problems.add(
+                RowProblem(
+                    line,
+                    column,
+                    shown(hidden_characters_escaped(value)),
+                    f"contains {character_described(character)} at character {position}, "
+                    "an invisible or control character that makes names that look alike "
+                    "differ: remove it",
                 )
             )
         else:
