@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 file.seek(0)
                 record = measurement_import_file(
                     organization=organization,
-                    stream=file,  # type: ignore[arg-type]
+                    stream=file,
                     file_name=f"demo data ({rows} rows, seed {seed})",
                     source=ImportRecord.COMMAND,
                     uploaded_by="load-demo",
