@@ -56,7 +56,8 @@ test-pgbouncer: $(STAMP) pgbouncer
 # Also part of `make test`; alone, for a quick answer after touching what a client can send.
 fuzz: $(STAMP)
 	$(BIN)/python scripts/test_database.py -- $(BIN)/pytest -n 2 --dist loadfile \
-		tests/test_fuzz.py tests/core/test_fuzz_regressions.py tests/core/test_serve.py
+		tests/test_fuzz.py tests/core/test_fuzz_regressions.py tests/core/test_serve.py \
+		tests/measurements/test_import_cut_off.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
