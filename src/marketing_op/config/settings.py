@@ -259,7 +259,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # query parameters (or form fields) of one request
 
 CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS")
-CORS_EXPOSE_HEADERS = ["Link", "ETag", "Retry-After", "Content-Disposition", "X-Request-ID"]
+CORS_EXPOSE_HEADERS = [
+    "Link",
+    "ETag",
+    "Retry-After",
+    "Content-Disposition",
+    "X-Request-ID",
+    "Warning",
+]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
