@@ -265,14 +265,22 @@ def report_list(
     if chosen is not None:
         return _streamed(
             report_export(
-                organization=organization, filters=filters, params=report, file_format=chosen
+                organization=organization,
+                filters=filters,
+                params=report,
+                file_format=chosen,
+                user_id=request.auth.user.pk,  # type: ignore[attr-defined]
             ),
             response,
         )
 
     def answer() -> dict:
         found, whole = report_page(
-            organization=organization, filters=filters, params=report, page=page
+            organization=organization,
+            filters=filters,
+            params=report,
+            page=page,
+            user_id=request.auth.user.pk,  # type: ignore[attr-defined]
         )
         paged = paginate(
             request=request, response=response, page=page, found=found, query=(filters, report)
