@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from urllib.parse import quote
 
@@ -9,7 +10,7 @@ import pytest
 from django.test import Client
 
 from tests.contract import ContractClient
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, measurement
 from tests.test_openapi_document import document
 
 pytestmark = [pytest.mark.api, pytest.mark.django_db]
@@ -163,3 +164,49 @@ def test_a_successful_answer_carries_the_promised_headers(
 
     assert response.status_code == 200
     assert_promised_headers(response)
+
+
+# --- hostile shapes of a report (issue 24, items 3 and 7) ----------------------------------
+
+HOSTILE_REPORTS = {
+    "every day of two centuries, compared": (
+        "granularity=day&start_date=1900-01-01&end_date=2099-12-31&compare=previous_year"
+        "&metrics=conversions,measurements,share,spend,roas,cpa&dimensions=channel",
+        400,
+    ),
+    "fourteen order_by keys": (
+        "metrics=conversions,spend&"
+        + "&".join(["order_by=conversions", "order_by=-conversions"] * 7),
+        422,
+    ),
+    "one field ordered both ways": ("dimensions=channel&order_by=channel,-channel", 422),
+    "a typo of dimensions": ("dimension=channel", 422),
+    "a comparison range in year 1": (
+        "granularity=month&start_date=2021-01-01&end_date=2021-01-31"
+        "&compare_start_date=0001-01-01&compare_end_date=0001-01-31",
+        422,  # wholly before the calendar, it is not as long as the range once clamped
+    ),
+    "the last days of the calendar a year before": (
+        "granularity=week&start_date=9998-12-01&end_date=9999-12-31&compare=previous_year",
+        200,
+    ),
+    "the first days of the calendar, the period before": (
+        "granularity=quarter&start_date=0001-01-01&end_date=0001-12-31&compare=previous_period",
+        200,
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", HOSTILE_REPORTS, ids=list(HOSTILE_REPORTS))
+def test_hostile_report_shapes_get_a_clear_answer(
+    api_client: ContractClient, auth: dict[str, str], organization: object, shape: str
+) -> None:
+    for channel in ("tv", "radio"):
+        measurement(organization, channel=channel, date=datetime.date(2021, 1, 4))
+    query, status = HOSTILE_REPORTS[shape]
+
+    response = api_client.get(f"/api/marketing/reports/?{query}", **auth)
+
+    assert response.status_code == status, response.content
+    if status != 200:
+        assert response.json()["detail"]

@@ -99,7 +99,12 @@ def check_everything_matches_the_api(page: Any, state: dict[str, Any]) -> None:
     if compare:
         before = figures["meta"]["previous_totals"]["conversions"]
         change = page.locator("#change-conversions").inner_text()
-        if before:
+        start, end = query["start_date"], query["end_date"]
+        if state["compare"] == "previous_year" and f"{int(end[:4]) - 1}{end[4:]}" >= start:
+            assert change == "No comparison: the same days a year earlier overlap this range."
+        elif not figures["data"] or figures["data"][0]["previous"] is None:
+            assert change == "No comparison: nothing was measured in the comparison range."
+        elif before:
             assert change.startswith(f"{(conversions - before) / before * 100:+.1f}%")
         else:
             assert change.startswith("Nothing to compare with")
@@ -277,6 +282,26 @@ def test_a_filter_with_no_data_says_so_in_words(overview: Any) -> None:
     assert page.locator("#share-message").inner_text() == "No data for these filters."
     assert page.locator("#measurements-message").inner_text() == "No data for these filters."
     assert page.locator("#figure-conversions").inner_text() == "0"
+
+
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [
+        # Two years against the same days a year earlier: the ranges share a year.
+        ("start_date=2021-01-01&end_date=2022-12-31&compare=previous_year",
+         "No comparison: the same days a year earlier overlap this range."),
+        # The demo data start on 1 January 2020: nothing a year before.
+        ("start_date=2020-01-01&end_date=2020-03-31&compare=previous_year",
+         "No comparison: nothing was measured in the comparison range."),
+    ],
+)  # fmt: skip
+def test_the_figures_say_why_they_have_no_comparison(overview: Any, query: str, why: str) -> None:
+    """Not "+37 %" against a range that overlaps this one, or that holds nothing."""
+    page = overview
+    after(page, lambda: page.goto(f"/?preset=custom&{query}"))
+
+    for metric in ("conversions", "spend", "roas"):
+        assert page.locator(f"#change-{metric}").inner_text() == why
 
 
 def test_the_state_lives_in_the_url_and_back_restores_it(overview: Any) -> None:

@@ -485,6 +485,9 @@ REPORT_QUERY = {
 }
 
 
+METRICS3 = ("conversions", "measurements", "share")
+
+
 def report_cells(row: dict[str, Any]) -> list[str]:
     """A report row of the JSON answer as the cells of its CSV line."""
     metrics = ("conversions", "measurements", "share")
@@ -498,14 +501,15 @@ def report_cells(row: dict[str, Any]) -> list[str]:
         row["period"],
         row["period_start"],
         *(text(row[name]) for name in metrics),
-        *(text(row["previous"][name]) for name in metrics),
-        *(text(row["change"][name]) for name in metrics),
+        *(text((row["previous"] or {}).get(name)) for name in metrics),
+        *(text((row["change"] or {}).get(name)) for name in metrics),
     ]
 
 
 @pytest.fixture
 def juice(organization: Any, sales: list[MeasurementRow]) -> None:
-    """A product sold only in the report's range: nothing to compare with (change null)."""
+    """A product sold only in the report's range: nothing to compare with (previous and
+    change null)."""
     measurement(organization, product="juice", channel="tv", date=D(2021, 1, 10), conversions=4.5)
 
 
@@ -539,7 +543,7 @@ def test_a_report_exports_its_rows_with_previous_and_change_columns(
     assert len(rows) == 7 * 6
     juice_row = next(row for row in rows if row[:3] == ["juice", "tv", "2021-01-10"])
     assert juice_row[3:6] == ["2021-01-10", "4.5", "1"]
-    assert juice_row[7:] == ["0.0", "0", "0.0", "", "", ""]
+    assert juice_row[7:] == ["", "", "", "", "", ""]  # nothing measured to compare with
 
 
 def test_a_report_as_parquet_has_typed_columns_and_keeps_nulls(api_client, auth, juice):
@@ -569,8 +573,8 @@ def test_a_report_as_parquet_has_typed_columns_and_keeps_nulls(api_client, auth,
             "period": row["period"],
             "period_start": D.fromisoformat(row["period_start"]),
             **{name: row[name] for name in ("conversions", "measurements", "share")},
-            **{f"previous_{name}": value for name, value in row["previous"].items()},
-            **{f"change_{name}": value for name, value in row["change"].items()},
+            **{f"previous_{name}": (row["previous"] or {}).get(name) for name in METRICS3},
+            **{f"change_{name}": (row["change"] or {}).get(name) for name in METRICS3},
         }
         for row in listed(api_client, auth, REPORTS, REPORT_QUERY)
     ]

@@ -188,26 +188,25 @@ def test_this_quarter_against_the_previous_one(api_client, auth, sales):
             "conversions": 41.5,
             "previous": {"conversions": 8.0},
             "change": {"conversions": (41.5 - 8.0) / 8.0},
+            "partial": False,
         }
     ]
     assert body["meta"]["previous_totals"] == {"conversions": 8.0}
 
 
-def test_previous_period_matches_period_i_to_period_i(api_client, auth, sales):
+def test_previous_period_compares_each_period_with_the_days_59_days_before(api_client, auth, sales):
     body = get(
         api_client,
         auth,
         "granularity=month&start_date=2021-02-01&end_date=2021-03-31&compare=previous_period",
     ).json()
 
-    # 59 days before 1 February: 4 December to 31 January, months Dec and Jan.
-    assert [
-        (r["period"], r["conversions"], r["previous"]["conversions"]) for r in body["data"]
-    ] == [
-        ("2021-02", 20.0, 0.0),
-        ("2021-03", 4.0, 17.5),
+    # 59 days before: February with 4 to 31 December (nothing measured), March with January.
+    assert [(r["period"], r["conversions"], r["previous"], r["change"]) for r in body["data"]] == [
+        ("2021-02", 20.0, None, None),
+        ("2021-03", 4.0, {"conversions": 17.5}, {"conversions": (4.0 - 17.5) / 17.5}),
     ]
-    assert body["data"][0]["change"] == {"conversions": None}
+    assert body["meta"]["previous_totals"] == {"conversions": 17.5}
 
 
 def test_a_comparison_range_of_ones_choice(api_client, auth, sales):
@@ -218,11 +217,9 @@ def test_a_comparison_range_of_ones_choice(api_client, auth, sales):
         "&compare_start_date=2021-02-01&compare_end_date=2021-03-03",
     ).json()
 
-    assert [
-        (r["product"], r["conversions"], r["previous"]["conversions"]) for r in body["data"]
-    ] == [
-        ("cola", 15.0, 20.0),
-        ("lemonade", 2.5, 0.0),
+    assert [(r["product"], r["conversions"], r["previous"]) for r in body["data"]] == [
+        ("cola", 15.0, {"conversions": 20.0}),
+        ("lemonade", 2.5, None),
     ]
 
 
@@ -439,9 +436,9 @@ def test_a_period_without_measurements_has_no_known_spend(api_client, auth, spen
 
     assert body["data"] == [
         {"period": "2021-01-05", "period_start": "2021-01-05", "conversions": 20.0,
-         "spend": 10.0, "roas": 2.0},
+         "spend": 10.0, "roas": 2.0, "partial": False},
         {"period": "2021-01-06", "period_start": "2021-01-06", "conversions": 0.0,
-         "spend": None, "roas": None},
+         "spend": None, "roas": None, "partial": False},
     ]  # fmt: skip
 
 
@@ -455,9 +452,10 @@ def test_spend_and_roas_against_a_year_ago(api_client, auth, spent):
 
     assert body["data"] == [
         {"channel": "radio", "period_start": "2021-01-01", "spend": None, "roas": None,
-         "previous": {"spend": None, "roas": None}, "change": {"spend": None, "roas": None}},
+         "previous": None, "change": None, "partial": False},
         {"channel": "tv", "period_start": "2021-01-01", "spend": 60.0, "roas": 2.0,
-         "previous": {"spend": 50.0, "roas": 1.0}, "change": {"spend": 0.2, "roas": 1.0}},
+         "previous": {"spend": 50.0, "roas": 1.0}, "change": {"spend": 0.2, "roas": 1.0},
+         "partial": False},
     ]  # fmt: skip
     assert body["meta"]["previous_totals"] == {"spend": 50.0, "roas": 1.0}
 

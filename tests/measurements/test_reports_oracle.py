@@ -142,6 +142,75 @@ def chosen(params, conversions, count, spend, denominator):
     return {m: every[m] for m in params.metrics or ["conversions"]}
 
 
+def period_end(start: D, granularity: str) -> D:
+    """The last day of the period that starts on ``start``, walking the days."""
+    day = start
+    while period_of(day + ONE_DAY, granularity) == start:
+        day += ONE_DAY
+    return day
+
+
+def a_year_before(start: D, granularity: str) -> D | None:
+    """The same calendar period a year before; None for 29 February and a week 53 of a year
+    without one."""
+    if granularity == "week":
+        year, week, _ = start.isocalendar()
+        try:
+            return D.fromisocalendar(year - 1, week, 1)
+        except ValueError:
+            return None
+    if (start.month, start.day) == (2, 29):
+        return None
+    return start.replace(year=start.year - 1)
+
+
+def comparison_range(filters, params):
+    first, last = filters.start_date, filters.end_date
+    if params.compare == "previous_period":
+        return first - (last - first) - ONE_DAY, first - ONE_DAY
+    if params.compare == "previous_year":
+        return tuple(D(d.year - 1, d.month, min(d.day, 28 if d.month == 2 else 31))
+                     for d in (first, last))  # fmt: skip
+    return params.compare_start_date, params.compare_end_date
+
+
+def compared_days(params, filters, start: D):
+    """(first, last) days of the comparison of the row period starting on ``start`` and the
+    comparison period whole (to say whether it is partial), or None where it has none."""
+    granularity = params.granularity
+    first, last = filters.start_date, filters.end_date
+    cstart, cend = comparison_range(filters, params)
+    if granularity == "total":
+        return (cstart, cend), (cstart, cend)
+    end = period_end(start, granularity)
+    inside = max(start, first), min(end, last)
+    if params.compare != "previous_year":
+        shift = (last - first + ONE_DAY) if params.compare else first - params.compare_start_date
+        return (inside[0] - shift, inside[1] - shift), (start - shift, end - shift)
+    before = a_year_before(start, granularity)
+    if before is None:
+        return None
+    whole = before, period_end(before, granularity)
+    if granularity == "week":  # the same weekdays of the ISO week of the same number
+        return (before + (inside[0] - start), before + (inside[1] - start)), whole
+    return (max(whole[0], cstart), min(whole[1], cend)), whole
+
+
+def raw_sums(rows, filters, params, first: D, last: D):
+    """(conversions, count, known spend or None) per group of the rows on days first to last,
+    and the conversions of every group (a share's denominator)."""
+    dated = filters.model_copy(update={"start_date": first, "end_date": last})
+    sums: dict[Any, list] = defaultdict(lambda: [0.0, 0, None])
+    for r in matching(rows, dated):
+        key = tuple(r[d] for d in params.dimensions)
+        sums[key][0] += r["conversions"]
+        sums[key][1] += 1
+        if r["spend"] is not None:
+            sums[key][2] = (sums[key][2] or 0.0) + r["spend"]
+    denominator = sum(r["conversions"] for r in matching(rows, of_every_group(dated, params)))
+    return sums, denominator
+
+
 def naive_report(rows, filters, params):
     matched = matching(rows, of_every_group(filters, params))
     first = filters.start_date or min((r["date"] for r in matched), default=None)
@@ -151,19 +220,35 @@ def naive_report(rows, filters, params):
     periods, current, denominators = sums_of(rows, filters, params, first, last)
     previous: dict = {}
     previous_denominators: dict = {}
+    whole_periods: dict = {}
     compared = bool(params.compare or params.compare_start_date)
+    previous_totals = None
     if compared:
-        if params.compare == "previous_period":
-            start, end = first - (last - first) - ONE_DAY, first - ONE_DAY
-        elif params.compare == "previous_year":
-            start, end = (D(d.year - 1, d.month, min(d.day, 28 if d.month == 2 else 31))
-                          for d in (first, last))  # fmt: skip
-        else:
-            start, end = params.compare_start_date, params.compare_end_date
-        earlier = filters.model_copy(update={"start_date": start, "end_date": end})
-        _, previous, previous_denominators = sums_of(rows, earlier, params, start, end)
-        previous = {k: v for k, v in previous.items() if k[0] < len(periods)}
-        previous_denominators = {n: v for n, v in previous_denominators.items() if n < len(periods)}
+        cstart, cend = comparison_range(filters, params)
+        sums, denominator = raw_sums(rows, filters, params, cstart, cend)
+        previous_totals = totals_of(params, dict(sums), {0: denominator})
+        for n, start in enumerate(periods):
+            days = compared_days(params, filters, start)
+            if days is None:
+                continue
+            (read_first, read_last), whole_periods[n] = days
+            sums, denominator = raw_sums(rows, filters, params, read_first, read_last)
+            previous_denominators[n] = denominator
+            for group, value in sums.items():
+                previous[(n, group)] = value
+
+    def partial(n):
+        if params.granularity == "total":
+            return False
+        start = periods[n]
+        end = period_end(start, params.granularity)
+        cut = bool((filters.start_date and start < filters.start_date)
+                   or (filters.end_date and end > filters.end_date))  # fmt: skip
+        if n in whole_periods:
+            cstart, cend = comparison_range(filters, params)
+            cut |= whole_periods[n][0] < cstart or whole_periods[n][1] > cend
+        return cut
+
     filled = params.fill if params.fill is not None else params.granularity != "total"
     groups = {g for _, g in [*current, *previous]}
     if filled:
@@ -181,10 +266,15 @@ def naive_report(rows, filters, params):
         now = metrics_of(params, current, denominators, key)
         row.update(now)
         if compared:
-            before = metrics_of(params, previous, previous_denominators, key)
-            row["previous"] = before
-            row["change"] = {m: None if now[m] is None or before[m] in (None, 0)
-                             else (now[m] - before[m]) / before[m] for m in now}  # fmt: skip
+            if key in previous:
+                before = metrics_of(params, previous, previous_denominators, key)
+                row["previous"] = before
+                row["change"] = {m: None if now[m] is None or before[m] in (None, 0)
+                                 else (now[m] - before[m]) / before[m] for m in now}  # fmt: skip
+            else:
+                row["previous"] = row["change"] = None
+        if params.granularity != "total" or compared:
+            row["partial"] = partial(n)
         report.append(row)
 
     def compare(a, b):
@@ -203,7 +293,7 @@ def naive_report(rows, filters, params):
     return (
         sorted(report, key=functools.cmp_to_key(compare)),
         totals_of(params, current, denominators),
-        totals_of(params, previous, previous_denominators) if compared else None,
+        previous_totals,
     )
 
 
@@ -236,7 +326,9 @@ def assert_same(found, expected):
                        {m: want[m] for m in METRICS if m in want})  # fmt: skip
         for part in ("previous", "change"):
             assert (part in got) == (part in want)
-            if part in want:
+            if part in want and want[part] is None:
+                assert got[part] is None, part
+            elif part in want:
                 assert_metrics(got[part], want[part])
 
 
@@ -316,3 +408,19 @@ def test_a_report_and_its_pages_equal_the_naive_aggregation(
         assert report.previous_totals is None
     else:
         assert_metrics(report.previous_totals, previous_totals)
+        # The comparison range's totals are what a total report of that range says.
+        start, end = comparison_range(filters, params)
+        whole = report_get(
+            organization=organization,
+            filters=filters.model_copy(update={"start_date": start, "end_date": end}),
+            params=params.model_copy(
+                update={
+                    "granularity": "total",
+                    "compare": None,
+                    "compare_start_date": None,
+                    "compare_end_date": None,
+                    "order_by": [],
+                }
+            ),
+        )
+        assert_metrics(report.previous_totals, whole.totals)

@@ -103,7 +103,7 @@ def token_refresh_exchange(request: HttpRequest, body: RefreshIn) -> dict:
     "/auth/token/",
     auth=own_bearer_token,
     throttle=data_rate_limit,
-    response={204: None, 401: Message, 429: Message},
+    response={204: None, 401: Message, 422: ValidationMessage, 429: Message},
     summary="Revoke the bearer token of this request",
 )
 def token_revoke_current(request: HttpRequest) -> Status:

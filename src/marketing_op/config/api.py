@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
 from marketing_op.core.exceptions import ApplicationError, TooManyRequests
+from marketing_op.core.query_parameters import unknown_query_parameters_checked
 from marketing_op.core.rendering import json_bytes
 from marketing_op.measurements.imports import ImportRejected
 
@@ -35,6 +36,23 @@ api = NinjaAPI(
 api.add_router("/", "marketing_op.core.api.router")
 api.add_router("/", "marketing_op.accounts.api.router")
 api.add_router("/marketing/", "marketing_op.measurements.api.router")
+# The operations that the old contract covers (and the health probes) ignore query
+# parameters they do not know, naming them in a Warning header; every other refuses them.
+api.add_decorator(
+    unknown_query_parameters_checked(
+        ignored_by=[
+            "marketing_op.core.api.health",
+            "marketing_op.core.api.ready",
+            "marketing_op.accounts.api.token_exchange",
+            "marketing_op.accounts.api.token_exchange_old_path",
+            "marketing_op.measurements.api.measurement_list",
+            "marketing_op.measurements.api.channel_share_list",
+            "marketing_op.measurements.api.channel_share_list_old_path",
+            "marketing_op.measurements.api.channel_weekly_sales_list",
+        ]
+    ),
+    mode="view",
+)
 
 
 def _www_authenticate(request: HttpRequest) -> str:

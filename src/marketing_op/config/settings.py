@@ -251,6 +251,13 @@ USER_RATE_LIMIT_PER_MINUTE = _env_int("USER_RATE_LIMIT_PER_MINUTE", RATE_LIMIT_P
 TOKEN_EXCHANGES_PER_HOUR = _env_int("TOKEN_EXCHANGES_PER_HOUR", 60)
 TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 ANSWER_CACHE_SECONDS = _env_int("ANSWER_CACHE_SECONDS", 3600)
+REPORTS_PER_USER = max(1, _env_int("REPORTS_PER_USER", 4))
+"""Reports that one user may have computed at once, over every worker (cached answers do
+not count); more wait up to ``REPORT_WAIT_SECONDS``, then get 429 (``core.running_limits``)."""
+REPORT_WAIT_SECONDS = max(0, _env_int("REPORT_WAIT_SECONDS", 5))
+WORKER_THREADS = max(1, _env_int("WORKER_THREADS", 8))
+"""Requests that one worker process of ``serve`` runs at once: more than one, so that a
+long report does not make a health check or a cheap page wait behind it."""
 MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 """An upload's bytes as sent, and again once inflated (gzip)."""
 MAX_UPLOAD_ROWS = _env_int("MAX_UPLOAD_ROWS", 1_000_000)
@@ -259,7 +266,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # query parameters (or form fields) of one request
 
 CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS")
-CORS_EXPOSE_HEADERS = ["Link", "ETag", "Retry-After", "Content-Disposition", "X-Request-ID"]
+CORS_EXPOSE_HEADERS = [
+    "Link",
+    "ETag",
+    "Retry-After",
+    "Content-Disposition",
+    "X-Request-ID",
+    "Warning",
+]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -22,6 +22,7 @@ from marketing_op.core.caching import cached_answer, not_modified
 from marketing_op.core.database_routing import replica_read
 from marketing_op.core.exceptions import InvalidFilterError, UnsupportedMediaType
 from marketing_op.core.pagination import CursorPageParams, PageParams, paginate
+from marketing_op.core.query_parameters import unknown_query_parameters_refused
 from marketing_op.core.schemas import Message, ValidationMessage
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.imports import (
@@ -93,6 +94,7 @@ def _export_format(
     chosen = export_format_chosen(requested=export.format, accept=request.headers.get("Accept", ""))
     if chosen is None:
         return None
+    unknown_query_parameters_refused(request)
     paged = [name for name in PAGE_PARAMETERS if name in request.GET]
     if paged:
         raise InvalidFilterError(
@@ -263,14 +265,22 @@ def report_list(
     if chosen is not None:
         return _streamed(
             report_export(
-                organization=organization, filters=filters, params=report, file_format=chosen
+                organization=organization,
+                filters=filters,
+                params=report,
+                file_format=chosen,
+                user_id=request.auth.user.pk,  # type: ignore[attr-defined]
             ),
             response,
         )
 
     def answer() -> dict:
         found, whole = report_page(
-            organization=organization, filters=filters, params=report, page=page
+            organization=organization,
+            filters=filters,
+            params=report,
+            page=page,
+            user_id=request.auth.user.pk,  # type: ignore[attr-defined]
         )
         paged = paginate(
             request=request, response=response, page=page, found=found, query=(filters, report)
@@ -291,7 +301,14 @@ def report_list(
 
 @router.get(
     "/dimensions/",
-    response={200: DimensionsResponse, 304: None, 401: Message, 429: Message, 503: Message},
+    response={
+        200: DimensionsResponse,
+        304: None,
+        401: Message,
+        422: ValidationMessage,
+        429: Message,
+        503: Message,
+    },
     summary="Products, campaigns, campaign types, channels and dates with data",
 )
 @replica_read

@@ -104,7 +104,7 @@ METRIC_KINDS = {"measurements": INTEGER}
 def report_columns(params: ReportParams) -> list[ExportColumn]:
     """The dimensions, ``period`` (not for ``total``), ``period_start`` and the metrics;
     with a comparison, ``previous_<metric>`` and ``change_<metric>`` (empty where the
-    previous value is 0) after them."""
+    previous value is 0, or nothing was measured in the comparison period) after them."""
     columns = [ExportColumn(name, TEXT) for name in params.dimensions]
     if params.granularity != "total":
         columns.append(ExportColumn("period", TEXT))
@@ -128,8 +128,9 @@ def _report_values(row: dict[str, Any], params: ReportParams) -> tuple[Any, ...]
     metrics = params.chosen_metrics
     values += [row[name] for name in metrics]
     if params.compared:
-        values += [row["previous"][name] for name in metrics]
-        values += [row["change"][name] for name in metrics]
+        previous, change = row["previous"] or {}, row["change"] or {}
+        values += [previous.get(name) for name in metrics]
+        values += [change.get(name) for name in metrics]
     return tuple(values)
 
 
@@ -237,12 +238,13 @@ def report_export(
     filters: MeasurementFilters,
     params: ReportParams,
     file_format: ExportFormat,
+    user_id: int | None = None,
 ) -> Export:
     """Every row of the report (no page), its columns as :func:`report_columns` says, in a
     file named after its dimensions, granularity and dates
     (``report-product-month-2021-01-01-2021-12-31.csv``). The report is computed (or read
     from the cache) before the first byte, so that a report refused (400) is refused whole."""
-    report = report_get(organization=organization, filters=filters, params=params)
+    report = report_get(organization=organization, filters=filters, params=params, user_id=user_id)
     parts = ["report", *params.dimensions, params.granularity]
     parts += [str(day) for day in (filters.start_date, filters.end_date) if day]
     rows = report.rows

@@ -87,7 +87,7 @@ def production_server(host: str, port: int, workers: int) -> MPServer:
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=1,
+        blocking_threads=settings.WORKER_THREADS,
         backpressure=CONNECTIONS_PER_WORKER,
         backlog=2048,
         http=HTTPModes.http1,

@@ -426,18 +426,37 @@
     return (now - before) / before;
   }
 
+  /** Why the figures are not compared with the comparison range ("" when they are): none
+   * was asked for, it overlaps the range (a year earlier, for a range over a year long), or
+   * nothing was measured in it (the report's row then has a null `previous`). */
+  function whyNoComparison(answer) {
+    if (!answer.meta.previous_totals) {
+      return "No comparison.";
+    }
+    const [start, end] = currentRange();
+    const endAYearEarlier = `${Number(end.slice(0, 4)) - 1}${end.slice(4)}`;
+    if (state.compare === "previous_year" && endAYearEarlier >= start) {
+      return "No comparison: the same days a year earlier overlap this range.";
+    }
+    if (!answer.data.length || answer.data[0].previous === null) {
+      return "No comparison: nothing was measured in the comparison range.";
+    }
+    return "";
+  }
+
   function showFigures(answer) {
     const totals = answer.meta.totals || {};
     const previous = answer.meta.previous_totals;
     shown.figures = { totals, previous_totals: previous };
     const formats = { conversions: format.number, spend: format.number, roas: format.ratio };
+    const why = whyNoComparison(answer);
     for (const metric of FIGURE_METRICS) {
       const value = $(`#figure-${metric}`);
       const change = $(`#change-${metric}`);
       change.classList.remove("up", "down");
       text(value, formats[metric](totals[metric]));
-      if (!previous) {
-        text(change, "No comparison.");
+      if (why) {
+        text(change, why);
         continue;
       }
       const moved = relativeChange(totals[metric], previous[metric]);

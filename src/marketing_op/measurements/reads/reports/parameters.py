@@ -52,9 +52,14 @@ def _known(
     allowed: tuple[str, ...], what: str, signed: bool = False
 ) -> Callable[[list[str]], list[str]]:
     def check(names: list[str]) -> list[str]:
+        seen: set[str] = set()
         for name in names:
-            if (name.removeprefix("-") if signed else name) not in allowed:
+            bare = name.removeprefix("-") if signed else name
+            if bare not in allowed:
                 raise ValueError(f"unknown {what} {name[:40]!r}; use {', '.join(allowed)}")
+            if bare in seen:
+                raise ValueError(f"{bare} is given more than once; give each {what} once")
+            seen.add(bare)
         return names
 
     return check
@@ -136,6 +141,18 @@ class ReportParams(Schema):
                     "compare_end_date",
                     "the comparison range must have as many days as start_date to end_date",
                 )
+
+    def comparison_shift(self, filters: MeasurementFilters) -> datetime.timedelta:
+        """How far the range lies after the comparison range (not for ``previous_year``,
+        whose periods are the same calendar periods a year before)."""
+        start, end = filters.start_date, filters.end_date
+        if start is None or end is None:
+            _refuse("compare", "a comparison needs a date range: give start_date and end_date")
+        if self.compare == "previous_period":
+            return end - start + ONE_DAY
+        if self.compare_start_date is None:
+            _refuse("compare_start_date", "give compare_start_date and compare_end_date")
+        return start - self.compare_start_date
 
     def comparison_range(self, filters: MeasurementFilters) -> tuple[datetime.date, datetime.date]:
         """The days compared with (after :meth:`check`)."""

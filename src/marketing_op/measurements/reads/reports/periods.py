@@ -69,3 +69,26 @@ def periods_of(first: datetime.date, last: datetime.date, granularity: str) -> l
         starts.append(start)
         start = next_period_start(start, granularity)
     return starts
+
+
+def period_end(start: datetime.date, granularity: str) -> datetime.date:
+    """The last day of the period (not ``total``) that starts on ``start``."""
+    return next_period_start(start, granularity) - ONE_DAY
+
+
+def same_period_a_year_apart(
+    start: datetime.date, granularity: str, years: int
+) -> datetime.date | None:
+    """The start of the same calendar period ``years`` (1 or -1) later: the same day, month,
+    quarter or year, or the ISO week of the same number. None where there is none: 29
+    February, or week 53 of a year that has 52."""
+    if granularity == "week":
+        year, week, _ = start.isocalendar()
+        try:
+            return datetime.date.fromisocalendar(year + years, week, 1)
+        except ValueError:
+            return None
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:
+        return None

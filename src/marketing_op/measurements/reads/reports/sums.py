@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Count, DateField, F, QuerySet, Sum
+from django.db.models import Count, DateField, F, Func, QuerySet, Sum
 from django.db.models.functions import Trunc
 
 from marketing_op.accounts.models import Organization
@@ -61,20 +61,22 @@ def report_sums(
     granularity: str,
     limit: int,
     spend: bool,
+    shift_days: int = 0,
 ) -> Sums:
     """Conversions, measurements and (with ``spend``) spend per period and group of the rows
     that match; more than ``limit`` keys is refused (400) after reading at most ``limit + 1``
-    per query."""
+    per query. With ``shift_days``, a row counts in the period of its date that many days
+    later (a comparison range's days under the periods of the range they are compared to)."""
     if "campaign" in dimensions or filters.campaigns:
         measurements = measurement_base(organization=organization, filters=filters)
         return _summed(
-            [(measurements, _period(granularity, "date"), Count("pk"))],
+            [(measurements, _period(granularity, "date", shift_days), Count("pk"))],
             [MEASUREMENT_FIELDS[name] for name in dimensions],
             limit,
             spend,
         )
     fields = [SUMMARY_FIELDS[name] for name in dimensions]
-    if granularity in ("week", "total"):
+    if granularity in ("week", "total") and not (shift_days and granularity == "week"):
         summaries = summary_reads(organization=organization, filters=filters)
         parts = [
             (
@@ -91,7 +93,10 @@ def report_sums(
         filters.names_q(SUMMARY_NAME_FIELDS)
     )
     return _summed(
-        [(daily, _period(granularity, "date"), Sum("measurements"))], fields, limit, spend
+        [(daily, _period(granularity, "date", shift_days), Sum("measurements"))],
+        fields,
+        limit,
+        spend,
     )
 
 
@@ -104,13 +109,38 @@ def _dates(filters: MeasurementFilters) -> dict[str, datetime.date]:
     return dates
 
 
-def _period(granularity: str, field: str) -> Any:
-    """The period's first day as an SQL expression; None for total."""
+class _DaysLater(Func):
+    """A date ``days`` days later, as a date, in PostgreSQL and in SQLite."""
+
+    output_field = DateField()
+
+    def __init__(self, expression: Any, days: int) -> None:
+        super().__init__(expression)
+        self.days = days
+
+    def as_sql(
+        self, compiler: Any, connection: Any, *args: Any, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        """PostgreSQL: a date plus an integer is a date."""
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} + CAST(%s AS integer))", (*params, self.days)
+
+    def as_sqlite(
+        self, compiler: Any, connection: Any, *args: Any, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"date({sql}, %s)", (*params, f"{self.days:+d} days")
+
+
+def _period(granularity: str, field: str, shift_days: int = 0) -> Any:
+    """The period's first day as an SQL expression (of the date ``shift_days`` later);
+    None for total."""
     if granularity == "total":
         return None
+    date: Any = _DaysLater(F(field), shift_days) if shift_days else F(field)
     if granularity == "day":
-        return F(field)
-    return Trunc(field, granularity, output_field=DateField())
+        return date
+    return Trunc(date, granularity, output_field=DateField())
 
 
 def _summed(
