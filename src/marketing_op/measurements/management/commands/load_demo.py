@@ -8,7 +8,7 @@ from django.db import transaction
 
 from marketing_op.accounts.models import User
 from marketing_op.accounts.services import organization_get_or_create, user_create
-from marketing_op.measurements.demo import DEMO_ROWS, DEMO_SEED, demo_measurements
+from marketing_op.measurements.demo import DEMO_SEED, demo_story_measurements
 from marketing_op.measurements.imports import measurement_import, typed_records
 from marketing_op.measurements.models import Measurement
 
@@ -17,7 +17,12 @@ class Command(BaseCommand):
     help = "Create the demo organisation, the demo login and the demo measurements."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--rows", type=int, default=DEMO_ROWS, help="How many rows.")
+        parser.add_argument(
+            "--rows",
+            type=int,
+            default=None,
+            help="Only the first rows of the demo (all by default).",
+        )
         parser.add_argument("--seed", type=int, default=DEMO_SEED, help="Random seed.")
         parser.add_argument(
             "--if-empty",
@@ -25,7 +30,9 @@ class Command(BaseCommand):
             help="Do nothing when the demo organisation has measurements already.",
         )
 
-    def handle(self, *args: Any, rows: int, seed: int, if_empty: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, rows: int | None, seed: int, if_empty: bool, **options: Any
+    ) -> None:
         if settings.PRODUCTION:
             raise CommandError("The demo login and data are not loaded in production.")
         with transaction.atomic():
@@ -42,7 +49,7 @@ class Command(BaseCommand):
                 return
             summary = measurement_import(
                 organization=organization,
-                records=typed_records(demo_measurements(rows=rows, seed=seed)),
+                records=typed_records(demo_story_measurements(rows=rows, seed=seed)),
             )
         self.stdout.write(
             f"Demo data: {summary.inserted} inserted, {summary.updated} updated, "
