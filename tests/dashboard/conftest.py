@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from tests.dashboard.browser import (
+    DOLLAR_FILE,
+    DOLLAR_LOGIN,
+    DOLLAR_ORGANIZATION,
     PROVIDER_NAME,
     PROVIDER_SUBJECT,
     PROVIDER_USER,
@@ -31,7 +34,7 @@ def site(
 ) -> Iterator[str]:
     """The real server on a fresh database with the demo data, static files collected,
     signing in through the test identity provider too (and a user of the demo organisation
-    with its OpenID subject)."""
+    with its OpenID subject), and a second organisation whose spend is in US dollars."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"No Chromium at {CHROMIUM}: `make test` installs Debian's chromium package "
@@ -50,13 +53,24 @@ def site(
         }
     )
     sso_user = ["--organization", "demo", "--username", PROVIDER_USER]
+    dollars = home / "dollars.csv"
+    dollars.write_text(DOLLAR_FILE)
+    dollar_user = ["--organization", DOLLAR_ORGANIZATION, "--username", DOLLAR_LOGIN[0]]
     for step in (
         ["migrate", "-v", "0"],
         ["load-demo"],
         ["create-user", *sso_user, "--oidc-subject", PROVIDER_SUBJECT],
+        ["create-organization", DOLLAR_ORGANIZATION, "--currency", "USD"],
+        ["create-user", *dollar_user],
+        ["import", str(dollars), "--organization", DOLLAR_ORGANIZATION],
         ["collectstatic", "--no-input", "-v", "0"],
     ):
-        subprocess.run([*COMMAND, *step], env=environment, check=True, timeout=300)
+        subprocess.run(
+            [*COMMAND, *step],
+            env={**environment, "MARKETING_OP_PASSWORD": DOLLAR_LOGIN[1]},
+            check=True,
+            timeout=300,
+        )
     base, _, process = start_server(environment)
     yield base
     stop_server(process)
