@@ -297,7 +297,7 @@ def test_every_preset_sets_its_dates_counted_back_from_the_last_day_with_data(
 
 
 def test_cpa_stands_beside_conversions_spend_and_roas_in_the_organisations_currency(
-    overview: Any, watched: Watched
+    overview: Any, dollar_organization: str
 ) -> None:
     page = overview
     query = expected_query(page, shown(page)["state"])
