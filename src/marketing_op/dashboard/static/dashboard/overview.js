@@ -500,11 +500,19 @@
       report({ dimensions: "channel", granularity: state.granularity, metrics: "conversions", page_size: 10000 }, signal)
         .then(ifCurrent(number, showTrend), failed("#trend-message")),
       report({ dimensions: "channel", metrics: "conversions,share", order_by: "-conversions" }, signal)
-        .then(ifCurrent(number, showShares), failed("#share-message")),
-      // The channel picker lists the channels that sold in the period under the other filters.
-      report({ dimensions: "channel", metrics: "conversions", channels: [] }, signal)
-        .then(ifCurrent(number, showChannelsWithData)),
+        .then(ifCurrent(number, (answer) => {
+          showShares(answer);
+          if (!state.channels.length) {
+            showChannelsWithData(answer);
+          }
+        }), failed("#share-message")),
     ];
+    if (state.channels.length) {
+      // The channel picker lists the channels that sold in the period under the other
+      // filters: with channels picked, the share chart's answer holds only those.
+      charts.push(report({ dimensions: "channel", metrics: "conversions", channels: [] }, signal)
+        .then(ifCurrent(number, showChannelsWithData)));
+    }
     // The figures and both charts come from the summaries; the campaign table reads every
     // measurement of the period, which on a large organisation keeps the database's cores
     // busy for seconds: it is asked for once the charts are drawn, so that they come first.
