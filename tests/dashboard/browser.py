@@ -14,6 +14,14 @@ PROVIDER_SUBJECT = "00u-demo-analyst"
 PROVIDER_USER = "analyst.sso"
 """The loopback identity provider's name, and the subject and user of the demo organisation
 that signs in through it."""
+DOLLAR_ORGANIZATION = "dollar drinks"
+DOLLAR_LOGIN = ("dollar.analyst", "a dollar analyst's passphrase 42")
+DOLLAR_FILE = (
+    "product,campaign_type,campaign,channel,date,conversions,spend\n"
+    "cola,performance,spring push,tv,2023-03-06,1234.5,617.25\n"
+    "cola,performance,spring push,radio,2023-03-07,432.0,100.5\n"
+)
+"""An organisation that counts its spend in US dollars (``create-organization --currency``)."""
 WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "height": 800}}
 
 
@@ -31,10 +39,10 @@ class Watched:
             self.problems.append(f"console {message.type}: {message.text}")
 
 
-def sign_in(page: Any, path: str = "/") -> None:
+def sign_in(page: Any, path: str = "/", login: tuple[str, str] = DEMO_LOGIN) -> None:
     page.goto(path)
-    page.get_by_label("Username").fill(DEMO_LOGIN[0])
-    page.get_by_label("Password").fill(DEMO_LOGIN[1])
+    page.get_by_label("Username").fill(login[0])
+    page.get_by_label("Password").fill(login[1])
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector('body[data-state="ready"]')
 

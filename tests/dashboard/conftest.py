@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from tests.dashboard.browser import (
+    DOLLAR_FILE,
+    DOLLAR_LOGIN,
+    DOLLAR_ORGANIZATION,
     PROVIDER_NAME,
     PROVIDER_SUBJECT,
     PROVIDER_USER,
@@ -26,12 +29,12 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
-def site(
+def site_environment(
     tmp_path_factory: pytest.TempPathFactory, identity_provider_server: IdentityProvider
-) -> Iterator[str]:
-    """The real server on a fresh database with the demo data, static files collected,
-    signing in through the test identity provider too (and a user of the demo organisation
-    with its OpenID subject)."""
+) -> dict[str, str]:
+    """The environment of the real server: a fresh database with the demo data, static
+    files collected, signing in through the test identity provider too (and a user of the
+    demo organisation with its OpenID subject)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"No Chromium at {CHROMIUM}: `make test` installs Debian's chromium package "
@@ -57,9 +60,31 @@ def site(
         ["collectstatic", "--no-input", "-v", "0"],
     ):
         subprocess.run([*COMMAND, *step], env=environment, check=True, timeout=300)
-    base, _, process = start_server(environment)
+    return environment
+
+
+@pytest.fixture(scope="module")
+def site(site_environment: dict[str, str]) -> Iterator[str]:
+    """The real server (``marketing-op serve``) on that database."""
+    base, _, process = start_server(site_environment)
     yield base
     stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def dollar_organization(site: str, site_environment: dict[str, str], tmp_path_factory: Any) -> str:
+    """A second organisation on the site, whose spend is in US dollars, with a user and two
+    rows; its name."""
+    dollars = tmp_path_factory.mktemp("dollars") / "dollars.csv"
+    dollars.write_text(DOLLAR_FILE)
+    environment = {**site_environment, "MARKETING_OP_PASSWORD": DOLLAR_LOGIN[1]}
+    for step in (
+        ["create-organization", DOLLAR_ORGANIZATION, "--currency", "USD"],
+        ["create-user", "--organization", DOLLAR_ORGANIZATION, "--username", DOLLAR_LOGIN[0]],
+        ["import", str(dollars), "--organization", DOLLAR_ORGANIZATION],
+    ):
+        subprocess.run([*COMMAND, *step], env=environment, check=True, timeout=300)
+    return DOLLAR_ORGANIZATION
 
 
 @pytest.fixture(scope="module")

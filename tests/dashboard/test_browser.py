@@ -55,21 +55,31 @@ def chart_data(page: Any, canvas: str) -> dict[str, Any]:
 # --- what the test expects, computed on its own ---------------------------------------------
 
 
+def month_start(year: int, month: int) -> datetime.date:
+    """The first day of ``month`` (0 is the December before, -1 the November)."""
+    return datetime.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
 def preset_range(preset: str, first: str, last: str) -> tuple[str, str]:
+    """The preset's dates, counted back from the last day with data, as the guide says."""
     last_day = datetime.date.fromisoformat(last)
-    if preset == "last-4-weeks":
-        return (last_day - datetime.timedelta(days=27)).isoformat(), last
-    if preset == "year-to-date":
-        return f"{last_day.year}-01-01", last
-    if preset == "last-quarter":
-        quarter_start = datetime.date(last_day.year, 3 * ((last_day.month - 1) // 3) + 1, 1)
-        next_start = (quarter_start + datetime.timedelta(days=92)).replace(day=1)
-        if last_day != next_start - datetime.timedelta(days=1):
-            next_start = quarter_start
-            quarter_start = (quarter_start - datetime.timedelta(days=1)).replace(day=1)
-            quarter_start = quarter_start.replace(month=3 * ((quarter_start.month - 1) // 3) + 1)
-        return quarter_start.isoformat(), (next_start - datetime.timedelta(days=1)).isoformat()
-    return first, last
+    year, month = last_day.year, last_day.month
+    quarter = month - (month - 1) % 3
+    day_before = datetime.timedelta(days=1)
+    ranges = {
+        "last-7-days": (last_day - datetime.timedelta(days=6), last_day),
+        "last-28-days": (last_day - datetime.timedelta(days=27), last_day),
+        "last-90-days": (last_day - datetime.timedelta(days=89), last_day),
+        "this-month": (month_start(year, month), last_day),
+        "last-month": (month_start(year, month - 1), month_start(year, month) - day_before),
+        "this-quarter": (month_start(year, quarter), last_day),
+        "last-quarter": (month_start(year, quarter - 3), month_start(year, quarter) - day_before),
+        "year-to-date": (month_start(year, 1), last_day),
+    }
+    if preset not in ranges:
+        return first, last
+    start, end = ranges[preset]
+    return start.isoformat(), end.isoformat()
 
 
 def expected_query(page: Any, state: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +99,7 @@ def check_everything_matches_the_api(page: Any, state: dict[str, Any]) -> None:
     drawn = shown(page)
     assert drawn["range"] == [query["start_date"], query["end_date"]]
     compare = {} if state["compare"] == "none" else {"compare": state["compare"]}
-    metrics = "conversions,spend,roas"
+    metrics = "conversions,spend,cpa,roas"
 
     figures = api(page, REPORTS, {**query, **compare, "granularity": "total", "metrics": metrics})
     assert drawn["figures"]["totals"] == figures["meta"]["totals"]
@@ -212,7 +222,16 @@ def test_every_filter_draws_what_the_report_api_answers(overview: Any) -> None:
     check_everything_matches_the_api(page, state)
     screenshot(page, "overview")
 
-    for preset in ("last-4-weeks", "last-quarter", "all"):
+    for preset in (
+        "last-7-days",
+        "last-28-days",
+        "last-90-days",
+        "this-month",
+        "last-month",
+        "this-quarter",
+        "last-quarter",
+        "all",
+    ):
         after(
             page,
             lambda preset=preset: page.get_by_label("Period", exact=True).select_option(preset),
@@ -392,7 +411,7 @@ def test_the_measurements_table_pages_with_cursors(overview: Any) -> None:
 
 def test_download_csv_gives_the_apis_export_of_the_filters(overview: Any) -> None:
     page = overview
-    after(page, lambda: page.get_by_label("Period", exact=True).select_option("last-4-weeks"))
+    after(page, lambda: page.get_by_label("Period", exact=True).select_option("last-28-days"))
     link = page.get_by_role("link", name="Download CSV")
     href = link.get_attribute("href")
     assert "format=csv" in href
@@ -409,7 +428,7 @@ def test_download_csv_gives_the_apis_export_of_the_filters(overview: Any) -> Non
 
     assert saved == export.body()
     rows = list(csv.DictReader(io.StringIO(saved.decode())))
-    query = expected_query(page, {"preset": "last-4-weeks"})
+    query = expected_query(page, {"preset": "last-28-days"})
     assert len(rows) == api(page, "/api/marketing/measurements/", query)["meta"]["total"]
 
 

@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 
+from marketing_op.accounts.models import Organization
 from marketing_op.measurements.models import Measurement
 from tests.contract import ContractClient
-from tests.factories import TEST_PASSWORD, UserFactory, measurement
+from tests.factories import TEST_PASSWORD, OrganizationFactory, UserFactory, measurement
 
 pytestmark = [pytest.mark.api, pytest.mark.django_db]
 
@@ -272,3 +275,76 @@ def test_the_overview_names_the_static_files_it_needs(signed_in):
     assert [Path(src).name.split(".")[0] for src in scripts] == ["chart", "common", "overview"]
     for src in [*scripts, *re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)]:
         assert signed_in.get(src).status_code == 200, src
+
+
+# --- the demo login on a demo instance's sign-in page -----------------------------------------
+
+
+@pytest.fixture
+def demo_user(settings, db):
+    organization = OrganizationFactory(name=settings.DEMO_ORGANIZATION)
+    return UserFactory(organization=organization, username=settings.DEMO_USERNAME)
+
+
+def test_the_sign_in_page_of_a_demo_instance_shows_the_demo_login(client, settings, demo_user):
+    page = client.get(SIGN_IN).content.decode()
+
+    assert 'id="demo-login"' in page
+    assert f"<code>{settings.DEMO_USERNAME}</code>" in page
+    assert f"<code>{settings.DEMO_PASSWORD}</code>" in page
+
+
+def test_without_the_demo_user_the_sign_in_page_shows_no_login(client, settings, user):
+    page = client.get(SIGN_IN).content.decode()
+
+    assert 'id="demo-login"' not in page
+    assert settings.DEMO_PASSWORD not in page
+
+
+def test_a_production_instance_never_shows_a_login_even_with_a_user_named_like_the_demo(
+    client, settings, demo_user
+):
+    settings.PRODUCTION = True
+
+    page = client.get(SIGN_IN).content.decode()
+
+    assert 'id="demo-login"' not in page
+    assert settings.DEMO_PASSWORD not in page
+
+
+def test_a_demo_user_moved_out_of_the_demo_organisation_is_not_shown(
+    client, settings, demo_user, organization
+):
+    demo_user.organization = organization
+    demo_user.save()
+
+    assert 'id="demo-login"' not in client.get(SIGN_IN).content.decode()
+
+
+# --- the organisation's currency ----------------------------------------------------------------
+
+
+def test_create_organization_sets_the_currency_the_pages_show_spend_in(db):
+    out = io.StringIO()
+    call_command("create_organization", "dollar drinks", "--currency", "usd", stdout=out)
+    call_command("create_organization", "euro drinks", stdout=out)
+    UserFactory(organization=Organization.objects.get(name="dollar drinks"), username="dan")
+    UserFactory(organization=Organization.objects.get(name="euro drinks"), username="eva")
+
+    pages = {}
+    for username in ("dan", "eva"):
+        client = Client()
+        assert sign_in(client, username=username).status_code == 302
+        pages[username] = client.get("/").content.decode()
+
+    assert "Created organisation 'dollar drinks' (spend in USD)" in out.getvalue()
+    assert re.search(r'<body [^>]*data-currency="USD"', pages["dan"])
+    assert re.search(r'<body [^>]*data-currency="EUR"', pages["eva"])
+
+
+@pytest.mark.parametrize("currency", ["euro", "E1R", "", "€"])
+def test_create_organization_refuses_a_currency_that_is_no_iso_code(db, currency):
+    with pytest.raises(CommandError, match="is not a three-letter ISO 4217 code"):
+        call_command("create_organization", "acme", "--currency", currency)
+
+    assert not Organization.objects.filter(name="acme").exists()

@@ -19,6 +19,8 @@ from django.test import Client
 
 from marketing_op.accounts.models import User
 from marketing_op.accounts.services import token_issue
+from marketing_op.measurements.demo import demo_story_measurements
+from marketing_op.measurements.imports import write_measurement_csv
 from marketing_op.measurements.models import ImportRecord, Measurement
 from tests.factories import OrganizationFactory, UserFactory, measurement
 
@@ -360,21 +362,20 @@ def test_a_rejected_file_is_listed_with_the_rows_it_had(client, write_auth, body
     assert rejected["rows"] == (body.count("\n") - 1 if rows else 0)
 
 
-def test_the_demo_load_is_in_the_import_history_as_the_file_generate_demo_writes(
-    client, tmp_path, settings
-):
+def test_the_demo_load_is_in_the_import_history_as_the_file_of_its_rows(client, tmp_path, settings):
     settings.PRODUCTION = False
     call_command("load_demo", rows=60, seed=3, stdout=io.StringIO())
     demo_user = User.objects.get(username=settings.DEMO_USERNAME)
     demo_auth = {"HTTP_AUTHORIZATION": f"Bearer {token_issue(user=demo_user).token}"}
     written = tmp_path / "demo.csv"
-    call_command("generate_demo", rows=60, seed=3, output=str(written), stderr=io.StringIO())
+    with written.open("w", encoding="utf-8", newline="") as file:
+        write_measurement_csv(demo_story_measurements(rows=60, seed=3), file)
 
     [record] = client.get("/api/marketing/imports/", **demo_auth).json()["data"]
 
     assert record["status"] == "accepted"
     assert (record["source"], record["uploaded_by"]) == ("command", "load-demo")
-    assert record["file_name"] == "demo data (60 rows, seed 3)"
+    assert record["file_name"] == "demo story (60 rows, seed 3)"
     assert (record["rows"], record["inserted"]) == (60, 60)
     assert record["sha256"] == hashlib.sha256(written.read_bytes()).hexdigest()
     assert record["size_bytes"] == written.stat().st_size

@@ -13,6 +13,11 @@ class Organization(models.Model):
     data_version = models.PositiveBigIntegerField(
         default=0, help_text="Changes with every import; the ETag of every data response."
     )
+    currency = models.CharField(
+        max_length=3,
+        default="EUR",
+        help_text="ISO 4217 code of the currency its spend is in (the dashboard shows it).",
+    )
 
     class Meta:
         ordering = ["name"]

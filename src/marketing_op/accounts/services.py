@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -19,15 +20,23 @@ from marketing_op.accounts.tokens import refresh_token_generate, token_digest, t
 from marketing_op.core.exceptions import ApplicationError, NotAuthenticated, RejectedInputError
 
 KNOWN_SCOPES = frozenset({AccessToken.READ, AccessToken.WRITE})
+DEFAULT_CURRENCY = "EUR"
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+"""The shape of an ISO 4217 code; the dashboard formats spend with it (Intl)."""
 
 
-def organization_create(*, name: str) -> Organization:
+def organization_create(*, name: str, currency: str = DEFAULT_CURRENCY) -> Organization:
     name = name.strip()
     if not name:
         raise RejectedInputError("An organisation needs a name.")
+    currency = currency.strip().upper()
+    if not CURRENCY_CODE.fullmatch(currency):
+        raise RejectedInputError(
+            f"Currency {currency!r} is not a three-letter ISO 4217 code such as EUR, USD or GBP."
+        )
     if Organization.objects.filter(name=name).exists():
         raise RejectedInputError(f"Organisation {name!r} exists already.")
-    return Organization.objects.create(name=name)
+    return Organization.objects.create(name=name, currency=currency)
 
 
 def organization_data_changed(*, organization_id: int) -> None:

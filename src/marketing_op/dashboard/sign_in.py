@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 
 from marketing_op.accounts.auth import MAX_CREDENTIAL_LENGTH
 from marketing_op.accounts.identity_provider import provider_configured
+from marketing_op.accounts.models import User
 from marketing_op.accounts.throttling import (
     client_address,
     login_attempt_begin,
@@ -30,6 +31,22 @@ def lockout_message(refusal: TooManyRequests) -> str:
         f"Too many failed sign-in attempts. Try again in {minutes} minute"
         f"{'s' if minutes != 1 else ''}."
     )
+
+
+def demo_login() -> tuple[str, str] | None:
+    """The demo login to show on the sign-in page, on a demo instance only: never in
+    production, and elsewhere only while the demo user that ``load-demo`` creates exists,
+    active, in the demo organisation (an instance without ``load-demo`` shows nothing)."""
+    if settings.PRODUCTION or not settings.PASSWORD_LOGIN:
+        return None
+    demo_user = User.objects.filter(
+        username=settings.DEMO_USERNAME,
+        organization__name=settings.DEMO_ORGANIZATION,
+        is_active=True,
+    )
+    if not demo_user.exists():
+        return None
+    return settings.DEMO_USERNAME, settings.DEMO_PASSWORD
 
 
 class SignInForm(AuthenticationForm):
@@ -76,6 +93,7 @@ class SignIn(LoginView):
         context["password_login"] = settings.PASSWORD_LOGIN
         context["provider_configured"] = provider_configured()
         context["provider_name"] = settings.OIDC_PROVIDER_NAME
+        context["demo_login"] = demo_login()
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from marketing_op.accounts.services import DEFAULT_CURRENCY
+
 PICKERS = (
     ("products", "Products"),
     ("campaign_types", "Campaign types"),
@@ -20,10 +22,12 @@ PICKERS = (
 
 
 def _page(request: HttpRequest, template: str, page: str) -> HttpResponse:
+    organization = getattr(request.user, "organization", None)
     context = {
         "page": page,
         "user": request.user,
         "pickers": PICKERS,
+        "currency": organization.currency if organization else DEFAULT_CURRENCY,
     }
     response = render(request, template, context)
     response["Cache-Control"] = "private, no-store"

@@ -1,12 +1,20 @@
-"""Deterministic demo data shaped like the output of a marketing-mix model.
+"""Deterministic demo data shaped like the output of a marketing-mix model, in two kinds.
 
-Two products, the three campaign types, campaigns with flights (start and end dates), the
-contract's channels, one row per campaign, channel and day from 2020-01-01 to 2023-05-31,
-with weekly and yearly seasonality and channel-specific scale. Every row has a spend: the
-media plan's daily budget of the channel (which follows the campaign's flight, not the
-day's luck), so each channel has its own return on spend (``CHANNEL_ROAS``: search cheap,
-TV and print costly), and stronger campaigns return a little more per euro. ``rows`` and
-``seed`` make the same data every time; more rows add more campaigns.
+**The demo story** (``demo_story_measurements``, what ``load-demo`` loads and the dashboard
+shows): two products and eleven campaigns that run every year, each channel of the contract
+active on every day from 2020-01-01 to 2023-05-31, with a spend on every row. Budgets follow
+a seasonal media plan and grow or shrink by channel (TikTok up, print down); sales follow
+the season (summer for the energy drink, summer and Christmas for the water), the weekday
+and a brand that grows a little every year. Campaign names carry no year, so that a
+campaign compares with itself a year earlier.
+
+**Bulk rows** (``demo_measurements``, what ``generate-demo`` writes and ``make bench``
+imports): campaigns with random flights, as many rows as asked. It stays exactly as it is,
+byte for byte for the same ``rows`` and ``seed``, so that benchmark figures before and
+after a change remain comparable. Every row has a spend: the media plan's daily budget of
+the channel (which follows the campaign's flight, not the day's luck), so each channel has
+its own return on spend (``CHANNEL_ROAS``: search cheap, TV and print costly), and stronger
+campaigns return a little more per euro; more rows add more campaigns.
 """
 
 from __future__ import annotations
@@ -179,3 +187,170 @@ def demo_measurements(*, rows: int = DEMO_ROWS, seed: int = DEMO_SEED) -> Iterat
                     round(budget, 2),
                 )
                 produced += 1
+
+
+# --- the demo story -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoryCampaign:
+    product: str
+    campaign_type: str
+    name: str
+    channels: tuple[str, ...]
+    months: tuple[int, ...] = ()
+    """The months of its yearly flight; none: always on."""
+
+
+STORY_CAMPAIGNS = (
+    StoryCampaign(
+        "energy drink",
+        "always on",
+        "energy drink search and social",
+        (
+            "google - branded search",
+            "google - non-branded search",
+            "instagram",
+            "tiktok",
+            "dv360 - retargeting",
+        ),
+    ),
+    StoryCampaign("energy drink", "branding", "energy drink brand", ("tv", "radio", "ooh")),
+    StoryCampaign(
+        "energy drink",
+        "performance",
+        "energy drink prospecting",
+        ("facebook", "dv360 - prospecting"),
+    ),
+    StoryCampaign(
+        "energy drink", "performance", "summer festival", ("tiktok", "instagram", "ooh"), (6, 7, 8)
+    ),
+    StoryCampaign("energy drink", "branding", "back to school", ("tv", "radio"), (9,)),
+    StoryCampaign(
+        "sparkling water",
+        "always on",
+        "sparkling water search and social",
+        (
+            "google - branded search",
+            "google - non-branded search",
+            "facebook",
+            "db360 - retargeting",
+        ),
+    ),
+    StoryCampaign(
+        "sparkling water", "branding", "sparkling water brand", ("tv", "print", "folder", "ooh")
+    ),
+    StoryCampaign(
+        "sparkling water",
+        "performance",
+        "sparkling water prospecting",
+        ("db360 - prospecting", "instagram"),
+    ),
+    StoryCampaign(
+        "sparkling water", "performance", "new year detox", ("facebook", "instagram"), (1, 2)
+    ),
+    StoryCampaign("sparkling water", "branding", "spring refresh", ("tv", "folder"), (3, 4)),
+    StoryCampaign("sparkling water", "branding", "christmas table", ("tv", "print"), (12,)),
+)
+STORY_DAILY_BUDGET = {
+    "tv": 900.0,
+    "radio": 220.0,
+    "ooh": 180.0,
+    "facebook": 300.0,
+    "print": 110.0,
+    "tiktok": 160.0,
+    "instagram": 240.0,
+    "dv360 - prospecting": 130.0,
+    "dv360 - retargeting": 80.0,
+    "db360 - prospecting": 70.0,
+    "db360 - retargeting": 45.0,
+    "google - branded search": 200.0,
+    "google - non-branded search": 260.0,
+    "folder": 90.0,
+}
+"""Euros a day that an always-on campaign spends on the channel in January 2020; a flight
+spends one and a half times as much."""
+STORY_BUDGET_GROWTH = {
+    "tv": -0.03,
+    "radio": 0.0,
+    "ooh": 0.05,
+    "facebook": 0.02,
+    "print": -0.12,
+    "tiktok": 0.35,
+    "instagram": 0.15,
+    "dv360 - prospecting": 0.08,
+    "dv360 - retargeting": 0.08,
+    "db360 - prospecting": 0.06,
+    "db360 - retargeting": 0.06,
+    "google - branded search": 0.10,
+    "google - non-branded search": 0.12,
+    "folder": -0.08,
+}
+"""How the channel's budget changes a year: the media plan moves money to social."""
+BRAND_GROWTH = 0.05
+"""How much more every euro sells a year later, as the brands grow."""
+SUMMER_PEAK_DAY = 196  # mid July
+
+
+def _story_demand(product: str, day: datetime.date) -> float:
+    """Sales per euro by the season: summer for both, and Christmas for the water."""
+    yearly = 1.0 + 0.3 * math.cos(
+        2 * math.pi * (day.timetuple().tm_yday - SUMMER_PEAK_DAY) / 365.25
+    )
+    if product == "sparkling water" and day.month == 12:
+        yearly *= 1.25
+    return yearly * WEEKDAY_FACTOR[day.weekday()]
+
+
+def _story_budget_season(day: datetime.date) -> float:
+    """The media plan spends more when sales are high, but less than in step."""
+    return 1.0 + 0.15 * math.cos(2 * math.pi * (day.timetuple().tm_yday - SUMMER_PEAK_DAY) / 365.25)
+
+
+def _flight_shape(campaign: StoryCampaign, day: datetime.date) -> float:
+    """1 all year for an always-on campaign; a flight ramps up and down over its months."""
+    if not campaign.months:
+        return 1.0
+    first = datetime.date(day.year, campaign.months[0], 1)
+    following = campaign.months[-1] % 12 + 1
+    end = datetime.date(day.year + (following == 1), following, 1)
+    length = (end - first).days
+    return 1.5 * math.sin(math.pi * ((day - first).days + 0.5) / length) ** 0.5
+
+
+def demo_story_measurements(
+    *, seed: int = DEMO_SEED, rows: int | None = None
+) -> Iterator[MeasurementRow]:
+    """The demo story day by day (campaign and channel in the order above): all of it, or
+    its first ``rows`` rows."""
+    if rows is not None and rows < 0:
+        raise ValueError("rows must not be negative")
+    rng = random.Random(seed)
+    produced = 0
+    day = FIRST_DAY
+    while day <= LAST_DAY:
+        years = (day - FIRST_DAY).days / 365.25
+        budget_season = _story_budget_season(day)
+        for campaign in STORY_CAMPAIGNS:
+            if campaign.months and day.month not in campaign.months:
+                continue
+            flight = _flight_shape(campaign, day)
+            demand = _story_demand(campaign.product, day) * (1 + BRAND_GROWTH) ** years
+            for channel in campaign.channels:
+                if rows is not None and produced >= rows:
+                    return
+                growth = (1 + STORY_BUDGET_GROWTH[channel]) ** years
+                spend = STORY_DAILY_BUDGET[channel] * growth * budget_season * flight
+                spend *= rng.uniform(0.92, 1.08)
+                conversions = spend * CHANNEL_ROAS[channel] * demand * rng.lognormvariate(0, 0.12)
+                yield MeasurementRow(
+                    campaign.product,
+                    campaign.campaign_type,
+                    campaign.name,
+                    channel,
+                    day,
+                    conversions,
+                    round(spend, 2),
+                )
+                produced += 1
+        day += datetime.timedelta(days=1)

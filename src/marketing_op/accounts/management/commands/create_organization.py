@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from marketing_op.accounts.services import organization_create
+from marketing_op.accounts.services import DEFAULT_CURRENCY, organization_create
 from marketing_op.core.exceptions import ApplicationError
 
 
@@ -13,10 +13,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("name", help="Name of the organisation.")
+        parser.add_argument(
+            "--currency",
+            default=DEFAULT_CURRENCY,
+            help=f"ISO 4217 code of its spend's currency (default {DEFAULT_CURRENCY}).",
+        )
 
-    def handle(self, *args: Any, name: str, **options: Any) -> None:
+    def handle(self, *args: Any, name: str, currency: str, **options: Any) -> None:
         try:
-            organization = organization_create(name=name)
+            organization = organization_create(name=name, currency=currency)
         except ApplicationError as error:
             raise CommandError(error.message) from error
-        self.stdout.write(f"Created organisation {organization.name!r}")
+        self.stdout.write(
+            f"Created organisation {organization.name!r} (spend in {organization.currency})"
+        )

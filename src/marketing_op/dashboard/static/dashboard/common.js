@@ -94,6 +94,10 @@
     maximumFractionDigits: 1,
     signDisplay: "exceptZero",
   });
+  // Spend in the organisation's currency (a setting of the organisation, on the page's body).
+  const currency = body.dataset.currency || "EUR";
+  const money = new Intl.NumberFormat(undefined, { style: "currency", currency, maximumFractionDigits: 0, minimumFractionDigits: 0 });
+  const moneyCents = new Intl.NumberFormat(undefined, { style: "currency", currency });
   const day = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" });
   const month = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", timeZone: "UTC" });
   const moment = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -107,6 +111,8 @@
     ratio: (value) => (value === null || value === undefined ? "—" : ratio.format(value)),
     share: (value) => (value === null || value === undefined ? "—" : percent.format(value)),
     change: (value) => (value === null || value === undefined ? "—" : signedPercent.format(value)),
+    money: (value) => (value === null || value === undefined ? "—" : money.format(value)),
+    moneyCents: (value) => (value === null || value === undefined ? "—" : moneyCents.format(value)),
     day: (text) => (text ? day.format(isoDay(text)) : "—"),
     month: (text) => month.format(isoDay(text)),
     moment: (text) => moment.format(new Date(text)),

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from marketing_op.accounts.models import User
 from marketing_op.accounts.services import organization_get_or_create, user_create
-from marketing_op.measurements.demo import DEMO_ROWS, DEMO_SEED, demo_measurements
+from marketing_op.measurements.demo import DEMO_SEED, demo_story_measurements
 from marketing_op.measurements.imports import measurement_import_file, write_measurement_csv
 from marketing_op.measurements.models import ImportRecord, Measurement
 
@@ -20,12 +20,17 @@ IN_MEMORY_BYTES = 16 * 1024 * 1024
 
 class Command(BaseCommand):
     help = (
-        "Create the demo organisation, the demo login and the demo measurements, imported "
-        "as the CSV file that generate-demo writes (and recorded in the import history)."
+        "Create the demo organisation, the demo login and the demo measurements (the demo "
+        "story), imported as a CSV file and recorded in the import history."
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--rows", type=int, default=DEMO_ROWS, help="How many rows.")
+        parser.add_argument(
+            "--rows",
+            type=int,
+            default=None,
+            help="Only the first rows of the demo (all by default).",
+        )
         parser.add_argument("--seed", type=int, default=DEMO_SEED, help="Random seed.")
         parser.add_argument(
             "--if-empty",
@@ -33,7 +38,9 @@ class Command(BaseCommand):
             help="Do nothing when the demo organisation has measurements already.",
         )
 
-    def handle(self, *args: Any, rows: int, seed: int, if_empty: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, rows: int | None, seed: int, if_empty: bool, **options: Any
+    ) -> None:
         if settings.PRODUCTION:
             raise CommandError("The demo login and data are not loaded in production.")
         with transaction.atomic():
@@ -50,13 +57,13 @@ class Command(BaseCommand):
                 return
             with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES) as file:
                 text = io.TextIOWrapper(file, encoding="utf-8", newline="")
-                write_measurement_csv(demo_measurements(rows=rows, seed=seed), text)
+                write_measurement_csv(demo_story_measurements(rows=rows, seed=seed), text)
                 text.detach()
                 file.seek(0)
                 record = measurement_import_file(
                     organization=organization,
                     stream=file,
-                    file_name=f"demo data ({rows} rows, seed {seed})",
+                    file_name=f"demo story ({'all' if rows is None else rows} rows, seed {seed})",
                     source=ImportRecord.COMMAND,
                     uploaded_by="load-demo",
                 ).record
