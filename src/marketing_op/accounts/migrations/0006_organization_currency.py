@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_user_oidc_subject"),
+        ("accounts", "0005_user_session_generation"),
     ]
 
     operations = [
