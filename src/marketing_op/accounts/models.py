@@ -16,6 +16,7 @@ class Organization(models.Model):
     currency = models.CharField(
         max_length=3,
         default="EUR",
+        db_default="EUR",
         help_text="ISO 4217 code of the currency its spend is in (the dashboard shows it).",
     )
 
@@ -42,6 +43,7 @@ class User(AbstractUser):
 
     session_generation = models.PositiveIntegerField(
         default=0,
+        db_default=0,
         help_text="Raised to end every dashboard session of the user at once (revoke-tokens).",
     )
 

@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
             name="session_generation",
             field=models.PositiveIntegerField(
                 default=0,
+                db_default=0,
                 help_text="Raised to end every dashboard session of the user at once (revoke-tokens).",
             ),
         ),

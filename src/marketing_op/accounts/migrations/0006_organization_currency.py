@@ -12,6 +12,7 @@ class Migration(migrations.Migration):
             name="currency",
             field=models.CharField(
                 default="EUR",
+                db_default="EUR",
                 help_text="ISO 4217 code of the currency its spend is in (the dashboard shows it).",
                 max_length=3,
             ),
