@@ -7,10 +7,11 @@ import subprocess
 
 import pytest
 
-from marketing_op.cli import GROUPS, main
+from marketing_op.cli import DJANGOS_SHOWN, GROUPS, main, product_commands
 from tests.servers import COMMAND
 
-PRODUCT_COMMANDS = [name for _, commands in GROUPS for name, _ in commands]
+SHOWN = product_commands() | DJANGOS_SHOWN
+PRODUCT_COMMANDS = [name for _, commands in GROUPS for name, _ in commands if name in SHOWN]
 DJANGO_ONLY = ["startproject", "flush", "createsuperuser", "dbshell", "changepassword", "shell"]
 
 
@@ -35,11 +36,11 @@ def test_the_first_screen_lists_the_products_commands_grouped_one_line_each(argu
         block = block[: block.index("")]
         groups[heading] = [line.split()[0] for line in block]
         assert all(len(line.split()) > 3 for line in block)  # a name, then what it does
-    assert groups == {
-        "Serve:": ["serve", "migrate"],
-        "Data:": ["import", "export", "load-demo", "generate-demo"],
-        "People:": ["create-organization", "create-user", "revoke-tokens"],
-    }
+    assert groups["Serve:"] == ["serve", "migrate"]
+    assert groups["Data:"] == ["import", "export", "load-demo", "generate-demo"]
+    assert groups["People:"][:3] == ["create-organization", "create-user", "revoke-tokens"]
+    listed = [name for names in groups.values() for name in names]
+    assert sorted(listed) == sorted(product_commands() | {"migrate"})  # each command, once
     words = done.stdout.split()
     assert not [name for name in DJANGO_ONLY if name in words]
     assert "marketing-op django --help" in done.stdout

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 PROGRAM = "marketing-op"
@@ -41,10 +42,14 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("create-organization", "create an organisation: a customer and its own data"),
             ("create-user", "create a user of an organisation (password from stdin or prompt)"),
             ("revoke-tokens", "end every token and session of a user"),
+            ("clear-sessions", "remove expired dashboard sessions (schedule it hourly)"),
         ),
     ),
 )
-"""The first screen: what a user of the product runs, by group, in the README's names."""
+"""The first screen: what a user of the product runs, by group, in the README's names (of
+these, the commands that this installation has, and ``DJANGOS_SHOWN``)."""
+
+DJANGOS_SHOWN = {"migrate"}
 
 ALIASES = {"create_organisation": "create_organization"}
 """Other spellings of a command's name (after dashes become underscores)."""
@@ -56,13 +61,28 @@ def command_name(typed: str) -> str:
     return ALIASES.get(name, name)
 
 
+def product_commands() -> set[str]:
+    """The names of the product's own commands, found without loading Django."""
+    package = Path(__file__).parent
+    return {
+        found.stem.replace("_", "-")
+        for found in package.glob("*/management/commands/*.py")
+        if not found.name.startswith("_")
+    }
+
+
 def main_help() -> str:
-    width = max(len(name) for _, commands in GROUPS for name, _ in commands) + 2
+    shown = product_commands() | DJANGOS_SHOWN
+    groups = [
+        (group, [(name, line) for name, line in commands if name in shown])
+        for group, commands in GROUPS
+    ]
+    width = max(len(name) for _, commands in groups for name, _ in commands) + 2
     lines = [
         f"Usage: {PROGRAM} COMMAND [OPTIONS]     ({PROGRAM} COMMAND --help: its options)",
         "",
     ]
-    for group, commands in GROUPS:
+    for group, commands in groups:
         lines.append(f"{group}:")
         lines += [f"  {name.ljust(width)}{line}" for name, line in commands]
         lines.append("")
