@@ -103,6 +103,7 @@ def production_server(address: str, port: int, workers: int) -> ProductionServer
         websockets=False,
         log_access=False,
         log_dictconfig=granian_logging(),
+        workers_kill_timeout=2,  # of an old worker on SIGHUP; a stop has its own (core.server)
     )
 
 
