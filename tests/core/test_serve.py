@@ -5,6 +5,7 @@ starts while the database is down."""
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -46,6 +47,22 @@ def server(tmp_path_factory):
     base, port, process = start_server(environment)
     yield base, port, process
     stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def migrated_database(tmp_path_factory):
+    """A migrated SQLite file that each test copies rather than migrating its own."""
+    home = tmp_path_factory.mktemp("migrated")
+    template = home / "template.sqlite3"
+    environment = server_environment(home, f"sqlite:///{template}")
+    subprocess.run([*COMMAND, "migrate", "-v", "0"], env=environment, check=True, timeout=120)
+    return template
+
+
+def own_database(tmp_path, template):
+    database = tmp_path / "serve.sqlite3"
+    shutil.copyfile(template, database)
+    return server_environment(tmp_path, f"sqlite:///{database}")
 
 
 def raw_exchange(port, data, timeout=10.0):
@@ -154,11 +171,12 @@ def test_what_the_server_refuses_itself_is_a_terse_answer(server, request_bytes,
 
 
 @pytest.mark.parametrize("host", [(), ("--host", "localhost")], ids=["HOST unset", "localhost"])
-def test_serve_listens_on_localhost_by_name_as_make_run_starts_it(tmp_path, host):
+def test_serve_listens_on_localhost_by_name_as_make_run_starts_it(
+    tmp_path, migrated_database, host
+):
     """granian takes IP addresses only: with HOST's default, localhost, it did not start."""
-    environment = server_environment(tmp_path, f"sqlite:///{tmp_path / 'serve.sqlite3'}")
+    environment = own_database(tmp_path, migrated_database)
     environment.pop("HOST", None)
-    subprocess.run([*COMMAND, "migrate", "-v", "0"], env=environment, check=True, timeout=120)
     base, _, process = start_server(environment, host)
     try:
         assert process.poll() is None
@@ -219,14 +237,15 @@ def stop_and_time(process, signal_number):
     return time.monotonic() - started
 
 
-def test_ctrl_c_under_load_stops_the_server_and_its_workers_within_seconds(tmp_path):
+def test_ctrl_c_under_load_stops_the_server_and_its_workers_within_seconds(
+    tmp_path, migrated_database
+):
     """Issue 28: Ctrl-C took 22-30 s, with "Killing worker-N after it refused to gracefully
     stop" three times. `make bench` measures the stop (target 2 s); shared CI cores may take
     longer, hence 5 s here. With LOG_FORMAT=json, every line it printed, the banner too, is
     one JSON object (issue 24.11)."""
-    environment = server_environment(tmp_path, f"sqlite:///{tmp_path / 'serve.sqlite3'}")
+    environment = own_database(tmp_path, migrated_database)
     environment["LOG_FORMAT"] = "json"
-    subprocess.run([*COMMAND, "migrate", "-v", "0"], env=environment, check=True, timeout=120)
     base, _, process = start_server(environment)
     statuses = []
     stopped = threading.Event()
