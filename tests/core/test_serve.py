@@ -299,14 +299,23 @@ def test_a_server_stopped_while_its_workers_still_start_stops_at_once(tmp_path):
 
 
 def serve_on(port, environment):
-    return subprocess.run(
+    """``serve`` on ``port`` to its end (a minute at most: then it and its workers are
+    killed, and the test fails)."""
+    process = subprocess.Popen(
         [*COMMAND, "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=environment,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=60,
-        check=False,
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None or group_members(process):
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 @pytest.mark.parametrize("log_format", ["plain", "json"])
