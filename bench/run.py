@@ -439,7 +439,9 @@ def serve_command(port: int, server_kind: str = "serve") -> list[str]:
     """The command of the server under test: ours, or gunicorn's sync workers, so that code
     can be compared with runs made before the server changed, on the same server."""
     if server_kind == "serve":
-        return [COMMAND, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        # Two workers per core, as every figure before serve's default became one per core.
+        workers = str(2 * (os.cpu_count() or 1))
+        return [COMMAND, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", workers]
     if not (GUNICORN_DIR / "gunicorn").exists():
         log(f"installing gunicorn into {GUNICORN_DIR.relative_to(ROOT)}")
         pip = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(GUNICORN_DIR)]
@@ -1227,6 +1229,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="Skip bench/export_speed.py, which runs after the load benchmark otherwise.",
     )
     parser.add_argument(
+        "--no-stop",
+        dest="with_stop",
+        action="store_false",
+        help="Skip bench/stop_speed.py (Ctrl-C on serve, idle and under load).",
+    )
+    parser.add_argument(
         "--no-dashboard",
         dest="with_dashboard",
         action="store_false",
@@ -1281,6 +1289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.with_export:
             export = [sys.executable, "-m", "bench.export_speed", args.server]
             subprocess.run(export, cwd=ROOT, check=True)  # noqa: S603 - our own module
+        if args.with_stop:
+            subprocess.run([sys.executable, "-m", "bench.stop_speed"], cwd=ROOT, check=True)
         if args.with_dashboard:
             subprocess.run([sys.executable, "-m", "bench.dashboard_speed"], cwd=ROOT, check=True)
     except BenchError as error:

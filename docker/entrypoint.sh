@@ -1,7 +1,7 @@
 #!/bin/sh
 # Entrypoint of the Marketing OP image.
 #   (no arguments) / serve [options]  -> apply migrations, then `marketing-op serve`
-#   <marketing-op command> [args]      -> `marketing-op <command> [args]` (e.g. createsuperuser)
+#   <marketing-op command> [args]      -> `marketing-op <command> [args]` (e.g. create-user)
 #   <program on PATH> [args]           -> that program (e.g. sh, python)
 # MIGRATE_ON_START=0 skips the migrations (e.g. when a release job runs them instead).
 set -eu

@@ -43,20 +43,31 @@ def health(base, timeout=2.0):
         return error.code
 
 
-def start_server(environment, host=("--host", "127.0.0.1")):
-    """The server's output goes to ``serve-<port>.log`` in its home (``process.log``): a pipe
+WORKERS = 2
+
+
+def launch_server(environment, host=("--host", "127.0.0.1"), port=None):
+    """``serve`` started in its own process group (as a terminal's job), not waited for.
+
+    The server's output goes to ``serve-<port>.log`` in its home (``process.log``): a pipe
     that nobody read would fill with its log lines and stop it."""
-    port = free_port()
+    port = port or free_port()
     log = Path(environment["MARKETING_OP_HOME"]) / f"serve-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [*COMMAND, "serve", *host, "--port", str(port), "--workers", "2"],
+            [*COMMAND, "serve", *host, "--port", str(port), "--workers", str(WORKERS)],
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     process.log = log
+    return port, process
+
+
+def start_server(environment, host=("--host", "127.0.0.1")):
+    """A server that answers, every one of its workers started."""
+    port, process = launch_server(environment, host)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -65,7 +76,57 @@ def start_server(environment, host=("--host", "127.0.0.1")):
             break
         except OSError:
             time.sleep(0.2)
+    wait_for(lambda: workers_started(process) == WORKERS or process.poll() is not None, 60)
     return base, port, process
+
+
+def workers_started(process):
+    """How many workers the server's log says have started (plain or JSON lines)."""
+    return process.log.read_text(errors="replace").count("Started worker-")
+
+
+def wait_for(condition, seconds, step=0.05):
+    """Poll ``condition`` until it holds or ``seconds`` pass; whether it held."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
+
+
+def connections_held(process, port):
+    """Established TCP connections on ``port`` that the server's processes hold open."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] == "01":
+                    established.add(fields[9])
+    held = 0
+    for pid in [process.pid, *group_members(process)]:
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        held += sum(link[8:-1] in established for link in links if link.startswith("socket:["))
+    return held
+
+
+def group_members(process):
+    """The processes of the server's group other than itself (its workers), alive or not
+    yet reaped."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != process.pid:
+            try:
+                if os.getpgid(int(entry)) == process.pid:
+                    members.append(int(entry))
+            except OSError:
+                continue
+    return members
 
 
 def stop_server(process):

@@ -198,3 +198,36 @@ def test_the_command_exits_with_status_2_and_says_why(tmp_path):
     assert done.returncode == 2
     assert "--granularity: " in done.stderr
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("report.xlsx", [], "export writes CSV (.csv) or Parquet (.parquet) files, not .xlsx."),
+        ("report.json", [], "export writes CSV (.csv) or Parquet (.parquet) files, not .json."),
+        ("report.parquet", ["--format", "csv"], "a .parquet file cannot hold --format csv."),
+        ("report.CSV", ["--format", "parquet"], "a .csv file cannot hold --format parquet."),
+    ],
+)
+def test_a_file_named_for_a_format_that_export_does_not_write_is_refused(
+    acme, tmp_path, name, options, message
+):
+    """Issue 28: `export -o report.xlsx` wrote a CSV under that name."""
+    path = tmp_path / name
+
+    with pytest.raises(CommandError) as refused:
+        export("measurements", "--organisation", "acme", *options, "-o", str(path))
+
+    assert refused.value.returncode == 2
+    assert str(refused.value) == f"{path}: {message}"
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ["report.csv", "report.CSV", "report"])
+def test_a_csv_file_or_one_without_extension_gets_csv(acme, tmp_path, name):
+    path = tmp_path / name
+
+    export("measurements", "--organization", "acme", "-o", str(path))
+
+    expected = api_export(acme, "/api/marketing/measurements/", {"format": "csv"})
+    assert path.read_bytes() == expected

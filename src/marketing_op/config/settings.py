@@ -76,9 +76,12 @@ DEBUG = False if PRODUCTION else _env_bool("DEBUG", False)
 
 HOST = os.environ.get("HOST", "localhost")
 PORT = _env_int("PORT", 8000)
-# Two per core: a sync worker waits for PostgreSQL and Redis on every data request, and a
-# second one per core keeps the core busy meanwhile (measured with `make bench`).
-WEB_WORKERS = _env_int("WEB_WORKERS", 2 * (os.cpu_count() or 1))
+# One per core that this process may run on: what granian advises (it warns above the core
+# count). `make bench` runs two per core, as its earlier figures did (WEB_WORKERS).
+WEB_WORKERS = _env_int(
+    "WEB_WORKERS",
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+)
 
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS") or (
     [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]

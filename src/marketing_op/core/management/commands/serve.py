@@ -9,11 +9,16 @@ too large) is an empty 400 or 431 with no details of the parser.
 The workers count their metrics in files of one folder (``PROMETHEUS_MULTIPROC_DIR``, by
 default ``var/metrics/<port>``), which the command empties before the workers start, so
 that ``/metrics`` sums what this server's workers counted since it started.
+
+Ctrl-C (or SIGTERM) stops it within two seconds; a port already in use is refused with one
+line before anything starts (``core.server``). With ``LOG_FORMAT=json`` every line it prints,
+the banner included, is a JSON object.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
 import sys
@@ -26,9 +31,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
-from granian.server import MPServer
 
 from marketing_op.accounts.models import User
+from marketing_op.core.logs import JsonFormatter
+from marketing_op.core.server import ProductionServer, port_problem
 
 # The request line and every header together: larger requests get 431 before Django sees them.
 MAX_HEADER_BYTES = 16 * 1024
@@ -79,11 +85,11 @@ def granian_logging() -> dict[str, Any] | None:
     return {"formatters": {"generic": json_lines, "access": json_lines}}
 
 
-def production_server(host: str, port: int, workers: int) -> MPServer:
+def production_server(address: str, port: int, workers: int) -> ProductionServer:
     """granian's server of worker processes (what ``granian.Granian`` is on a build with a GIL)."""
-    return MPServer(
+    return ProductionServer(
         "marketing_op.config.wsgi:application",
-        address=bind_address(host),
+        address=address,
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
@@ -97,12 +103,12 @@ def production_server(host: str, port: int, workers: int) -> MPServer:
         websockets=False,
         log_access=False,
         log_dictconfig=granian_logging(),
-        workers_kill_timeout=20,
+        workers_kill_timeout=2,  # of an old worker on SIGHUP; a stop has its own (core.server)
     )
 
 
 class Command(BaseCommand):
-    help = "Serve the API with the production server (granian, WSGI, two workers per core)."
+    help = "Serve the API and the dashboard (granian, WSGI, one worker process per core)."
     # Django's checks import the URLs, and with them prometheus-client: they run in
     # ``handle`` once the metrics' folder is set.
     requires_system_checks: list[str] = []
@@ -114,20 +120,43 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=settings.WEB_WORKERS,
-            help="Worker processes (WEB_WORKERS, default: two per core).",
+            help="Worker processes (WEB_WORKERS, default: one per core).",
         )
 
     def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
+        address = bind_address(host)
+        problem = port_problem(address, port)
+        if problem is not None:
+            self._say([problem], level=logging.ERROR)
+            raise SystemExit(1)
         metrics_folder_prepare(port)
         self.check()
-        self.stdout.write(self._welcome(host, port, workers))
-        self.stdout.flush()
+        self._say(self._welcome(host, port, workers))
         connections.close_all()  # workers are forked: none may share this process's connection
-        production_server(host, port, workers).serve()
+        production_server(address, port, workers).serve()
+        # Stopped: what Python's finalisation would tidy up (a second or two of garbage
+        # collection on a busy machine) ends with the process anyway.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
-    def _welcome(self, host: str, port: int, workers: int) -> str:
+    def _say(self, lines: list[str], *, level: int = logging.INFO) -> None:
+        """Lines for whoever started the server: plain text, or with ``LOG_FORMAT=json`` one
+        JSON object each, as the logs (errors on standard error)."""
+        stream = self.stderr if level >= logging.WARNING else self.stdout
+        for line in lines:
+            stream.write(_json_line(line, level) if settings.LOG_FORMAT == "json" else line)
+        stream.flush()
+
+    def _welcome(self, host: str, port: int, workers: int) -> list[str]:
         base = f"http://{host}:{port}"
-        lines = [f"Marketing OP on {base}/ ({workers} worker(s)); API docs: {base}/api/docs"]
+        lines = [
+            f"Marketing OP on {base}/ ({workers} worker{'s' if workers != 1 else ''}; "
+            "Ctrl-C stops it)",
+            f"API reference: {base}/api/reference/",
+            f"Another port: PORT={port + 1} make run (or marketing-op serve --port {port + 1})",
+        ]
         demo = demo_login_exists()
         if demo is None:
             lines.append("The database does not answer: /api/health/ says 503 until it does.")
@@ -141,7 +170,12 @@ class Command(BaseCommand):
                 f'  curl -s -H "Authorization: Bearer $TOKEN" '
                 f'"{base}/api/marketing/stats/channel-sales-percentages/"',
             ]
-        return "\n".join(lines)
+        return lines
+
+
+def _json_line(message: str, level: int) -> str:
+    record = logging.LogRecord("marketing_op.serve", level, __file__, 0, message, None, None)
+    return JsonFormatter().format(record)
 
 
 def demo_login_exists() -> bool | None:

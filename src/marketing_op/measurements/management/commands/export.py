@@ -29,6 +29,7 @@ BAD_USAGE = 2
 """The exit status of a command line that cannot be carried out, as argparse's own."""
 FILTERS = ("products", "campaigns", "campaign_types", "channels")
 REPORT_LISTS = ("dimensions", "metrics", "order_by")
+FORMATS_BY_SUFFIX: dict[str, ExportFormat] = {".csv": "csv", ".parquet": "parquet"}
 REPORT_VALUES = ("granularity", "compare", "compare_start_date", "compare_end_date", "fill")
 
 
@@ -59,7 +60,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format",
             choices=["csv", "parquet"],
-            help="The file format (default: parquet for a .parquet file, else csv).",
+            help="The file format (default: the file's extension, .csv or .parquet; else csv).",
         )
         filters = parser.add_argument_group("filters (as the API's; each may repeat)")
         for name in FILTERS:
@@ -86,9 +87,7 @@ class Command(BaseCommand):
         found = Organization.objects.filter(name=organization).first()
         if found is None:
             raise CommandError(f"No organisation named {organization!r}.", returncode=BAD_USAGE)
-        file_format: ExportFormat = options["format"] or (
-            "parquet" if output.lower().endswith(".parquet") else "csv"
-        )
+        file_format = _file_format(output, options["format"])
         export = _export(what, found, file_format, options)
         started = time.monotonic()
         if output == "-":
@@ -102,6 +101,24 @@ class Command(BaseCommand):
             f"Exported {export.rows:,} rows to {output} ({file_format}) "
             f"in {time.monotonic() - started:.1f} s."
         )
+
+
+def _file_format(output: str, chosen: ExportFormat | None) -> ExportFormat:
+    """The format to write: ``--format``, else the file's extension (.csv or .parquet; CSV
+    without one). A file named for another format is refused: ``report.xlsx`` holding CSV
+    would open as a broken spreadsheet."""
+    suffix = Path(output).suffix.lower() if output != "-" else ""
+    by_name = FORMATS_BY_SUFFIX.get(suffix)
+    if suffix and by_name is None:
+        raise CommandError(
+            f"{output}: export writes CSV (.csv) or Parquet (.parquet) files, not {suffix}.",
+            returncode=BAD_USAGE,
+        )
+    if chosen and by_name and chosen != by_name:
+        raise CommandError(
+            f"{output}: a {suffix} file cannot hold --format {chosen}.", returncode=BAD_USAGE
+        )
+    return chosen or by_name or "csv"
 
 
 def _export(
