@@ -251,6 +251,8 @@ USER_RATE_LIMIT_PER_MINUTE = _env_int("USER_RATE_LIMIT_PER_MINUTE", RATE_LIMIT_P
 TOKEN_EXCHANGES_PER_HOUR = _env_int("TOKEN_EXCHANGES_PER_HOUR", 60)
 TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 ANSWER_CACHE_SECONDS = _env_int("ANSWER_CACHE_SECONDS", 3600)
+WORKER_CACHE_BYTES = _env_int("WORKER_CACHE_BYTES", 64 * 1024 * 1024)
+"""The most bytes of cached answers that each server worker keeps a copy of."""
 MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 """An upload's bytes as sent, and again once inflated (gzip)."""
 MAX_UPLOAD_ROWS = _env_int("MAX_UPLOAD_ROWS", 1_000_000)

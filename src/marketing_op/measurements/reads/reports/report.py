@@ -25,7 +25,13 @@ from typing import Any, cast
 from django.core.cache import cache
 
 from marketing_op.accounts.models import Organization
-from marketing_op.core.caching import data_cache_key, keep_worker_copy, worker_copy
+from marketing_op.core.caching import (
+    approximate_size,
+    data_cache_key,
+    keep_worker_copy,
+    shared_cache_seconds,
+    worker_copy,
+)
 from marketing_op.core.pagination import PageParams, PageRows
 from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.reads.reports.parameters import DIMENSION_FILTERS, ReportParams
@@ -152,8 +158,10 @@ def _computed(
     key: str, organization: Organization, filters: MeasurementFilters, params: ReportParams
 ) -> Report:
     """The report computed, stored in the shared cache in chunks (rows first, then the head
-    that says they are there) and kept by the worker when it is short."""
+    that says they are there; a large report for minutes, see ``shared_cache_seconds``) and
+    kept by the worker when it is short."""
     report = _report(organization, filters, params)
+    seconds = shared_cache_seconds(TOTALS_CACHE_SECONDS, approximate_size(report.rows))
     cache.set_many(
         {
             f"{key}:{number}": report.rows[
@@ -161,10 +169,10 @@ def _computed(
             ]
             for number in range(_chunk_count(len(report.rows)))
         },
-        TOTALS_CACHE_SECONDS,
+        seconds,
     )
     head = _Head(len(report.rows), report.totals, report.previous_totals)
-    cache.set(key, head, TOTALS_CACHE_SECONDS)
+    cache.set(key, head, seconds)
     if len(report.rows) <= WORKER_REPORT_ROWS:
         keep_worker_copy(key, report)
     return report
