@@ -1235,6 +1235,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="Skip bench/stop_speed.py (Ctrl-C on serve, idle and under load).",
     )
     parser.add_argument(
+        "--no-memory",
+        dest="with_memory",
+        action="store_false",
+        help="Skip bench/memory_sweep.py (large report pages over one connection, the "
+        "workers' and Redis's memory), which runs after the export otherwise.",
+    )
+    parser.add_argument(
         "--no-dashboard",
         dest="with_dashboard",
         action="store_false",
@@ -1291,6 +1298,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             subprocess.run(export, cwd=ROOT, check=True)  # noqa: S603 - our own module
         if args.with_stop:
             subprocess.run([sys.executable, "-m", "bench.stop_speed"], cwd=ROOT, check=True)
+        if args.with_memory:
+            sweep = [sys.executable, "-m", "bench.memory_sweep", "--size", args.size_list[-1]]
+            sweep += ["--server", args.server]
+            subprocess.run(sweep, cwd=ROOT, check=True)  # noqa: S603 - our own module
         if args.with_dashboard:
             subprocess.run([sys.executable, "-m", "bench.dashboard_speed"], cwd=ROOT, check=True)
     except BenchError as error:

@@ -94,7 +94,7 @@ def csv_holds_the_list(http_client: Client, conversation: Conversation, exported
             **row,
             **{name: formula_quoted(row[name]) for name in names},
             "conversions": repr(row["conversions"]),
-            "spend": "" if row["spend"] is None else repr(row["spend"]),
+            "spend": "" if row["spend"] is None else f"{row['spend']:.2f}",  # cents
         }
         for row in rows
     ]

@@ -243,21 +243,128 @@ def test_a_value_computed_per_data_version_is_kept_by_the_worker_for_a_while(mon
     assert computed == [1, 1]
 
 
-def test_a_worker_keeps_a_bounded_number_of_copies_and_drops_the_least_used(monkeypatch):
+def test_a_worker_keeps_copies_up_to_its_bytes_and_drops_the_least_used(settings):
     from django.core.cache import cache
 
     from marketing_op.core import caching
 
-    monkeypatch.setattr(caching, "_worker_copies", caching._worker_copies_new(maxsize=2))
-    for key in ("a", "b"):
-        caching.once_per_data_version(key, lambda key=key: key, 60)
-    caching.once_per_data_version("a", lambda: "not again", 60)  # "a" is used again
-    caching.once_per_data_version("c", lambda: "c", 60)  # "b" goes
-    cache.delete_many(["a", "b", "c"])
+    settings.WORKER_CACHE_BYTES = 9_600  # nine values of 1,000 characters fit, ten do not
+    caching.forget_worker_copies()
+    keys = [f"k{number}" for number in range(10)]
+    for key in keys[:9]:
+        caching.once_per_data_version(key, lambda key=key: key[1] * 1_000, 60)
+    caching.once_per_data_version("k0", lambda: "not again", 60)  # "k0" is used again
+    caching.once_per_data_version("k9", lambda: "9" * 1_000, 60)  # "k1" goes
+    cache.delete_many(keys)
 
-    assert caching.once_per_data_version("a", lambda: "recomputed", 60) == "a"
-    assert caching.once_per_data_version("c", lambda: "recomputed", 60) == "c"
-    assert caching.once_per_data_version("b", lambda: "recomputed", 60) == "recomputed"
+    assert caching.once_per_data_version("k0", lambda: "recomputed", 60) == "0" * 1_000
+    assert caching.once_per_data_version("k9", lambda: "recomputed", 60) == "9" * 1_000
+    assert caching.once_per_data_version("k1", lambda: "recomputed", 60) == "recomputed"
+
+
+def test_a_value_larger_than_an_eighth_of_the_bound_is_not_copied(settings):
+    from django.core.cache import cache
+
+    from marketing_op.core import caching
+
+    settings.WORKER_CACHE_BYTES = 8_000
+    caching.forget_worker_copies()
+    caching.once_per_data_version("small", lambda: "s" * 500, 60)
+    caching.once_per_data_version("large", lambda: "l" * 1_500, 60)
+    cache.delete_many(["small", "large"])
+
+    assert caching.once_per_data_version("small", lambda: "recomputed", 60) == "s" * 500
+    assert caching.once_per_data_version("large", lambda: "recomputed", 60) == "recomputed"
+
+
+def worker_cache_bytes() -> tuple[float, float]:
+    """What /metrics says: the bytes of the worker's copies, and its answers from them."""
+    from django.test import Client
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(Client().get("/metrics").content.decode())
+        for sample in family.samples
+    }
+    return (
+        samples[("marketing_op_worker_cache_bytes", ())],
+        samples.get(("marketing_op_answer_cache_lookups_total", (("result", "hit_worker"),)), 0),
+    )
+
+
+def test_a_workers_copies_of_answers_stay_within_worker_cache_bytes(
+    api_client, auth, organization, settings
+):
+    """Many large answers (report pages) over one connection: the worker keeps copies of
+    the latest up to WORKER_CACHE_BYTES, as /metrics reports, and answers a repeated
+    question from them."""
+    from marketing_op.core.caching import forget_worker_copies
+
+    settings.METRICS_TOKEN = ""
+    settings.WORKER_CACHE_BYTES = bound = 160_000  # a copy of at most 20,000 bytes
+    forget_worker_copies()
+    for day in range(60):
+        for channel in ("tv", "radio", "ooh", "print", "search"):
+            measurement(
+                organization,
+                channel=channel,
+                date=datetime.date(2021, 1, 1) + datetime.timedelta(days=day),
+                conversions=float(day),
+                spend=day,
+            )
+    pages = [
+        f"/api/marketing/reports/?dimensions=channel&granularity=day&page_size=100&offset={offset}"
+        f"&metrics=conversions,spend,roas,cpa,measurements&start_date=2021-01-0{start}"
+        for start in range(1, 10)
+        for offset in (0, 100, 200)
+    ]
+
+    sent, seen = 0, []
+    for url in pages:
+        response = api_client.get(url, **auth)
+        assert response.status_code == 200, response.content
+        sent += len(response.content)
+        seen.append(worker_cache_bytes()[0])
+    _, hits_before = worker_cache_bytes()
+    again = api_client.get(pages[-1], **auth)
+    kept, hits_after = worker_cache_bytes()
+
+    assert sent > 2 * bound  # the answers would not fit
+    assert max(seen) <= bound
+    assert kept >= len(again.content)  # the last answer is kept, measured in bytes
+    assert hits_after == hits_before + 1
+
+
+def test_a_large_report_lives_in_the_shared_cache_for_minutes_not_a_day(
+    api_client, auth, organization, monkeypatch
+):
+    """A long report asked for one row at a time is stored whole, in chunks: above
+    LARGE_ENTRY_BYTES (made small here) the chunks and the answer live minutes, not 24 h."""
+    from django.core.cache import cache
+
+    from marketing_op.core import caching
+
+    if not hasattr(cache, "ttl"):
+        pytest.skip("needs the shared cache on Redis, which tells an entry's time to live")
+    monkeypatch.setattr(caching, "LARGE_ENTRY_BYTES", 5_000)
+    for day in range(100):
+        measurement(
+            organization, date=datetime.date(2021, 1, 1) + datetime.timedelta(days=day), spend=1
+        )
+    short = "/api/marketing/reports/?granularity=month&metrics=spend&page_size=1"
+    long = "/api/marketing/reports/?granularity=day&metrics=spend&page_size=1"
+
+    assert api_client.get(short, **auth).status_code == 200
+    small_lives = {key: cache.ttl(key) for key in cache.keys("report:*")}
+    assert api_client.get(long, **auth).status_code == 200
+    lives = {key: cache.ttl(key) for key in cache.keys("*") if key not in small_lives}
+
+    assert small_lives
+    assert min(small_lives.values()) > caching.LARGE_ENTRY_SECONDS
+    report_lives = [life for key, life in lives.items() if key.startswith("report:")]
+    assert len(report_lives) > 1  # the head and its chunks
+    assert max(report_lives) <= caching.LARGE_ENTRY_SECONDS
 
 
 def test_unknown_query_parameters_share_the_cached_answer_of_the_same_question(

@@ -8,6 +8,9 @@ from urllib.parse import quote
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.contract import ContractClient
 from tests.factories import TEST_PASSWORD, measurement
@@ -210,3 +213,67 @@ def test_hostile_report_shapes_get_a_clear_answer(
     assert response.status_code == status, response.content
     if status != 200:
         assert response.json()["detail"]
+
+
+# --- memory: any stream of report pages keeps a worker's copies within their bytes ---------
+
+report_questions = st.lists(
+    st.tuples(
+        st.sampled_from(["day", "week", "month", "total"]),
+        st.sampled_from(["channel", "campaign", "channel,campaign", "product,channel"]),
+        st.integers(min_value=1, max_value=10_000),
+        st.integers(min_value=0, max_value=300),
+        st.integers(min_value=1, max_value=28),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@hypothesis_settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(questions=report_questions)
+def test_any_report_pages_keep_the_worker_copies_within_worker_cache_bytes(
+    api_client: ContractClient,
+    auth: dict[str, str],
+    organization: object,
+    settings: object,
+    questions: list[tuple[str, str, int, int, int]],
+) -> None:
+    """Issue 24, item 4: whatever pages are asked (sizes, offsets, shapes), the bytes the
+    worker keeps, as /metrics reports them, stay within WORKER_CACHE_BYTES."""
+    import datetime
+
+    from marketing_op.core.caching import forget_worker_copies
+    from marketing_op.measurements.models import Measurement
+    from tests.factories import measurement
+
+    settings.METRICS_TOKEN = ""  # type: ignore[attr-defined]
+    settings.WORKER_CACHE_BYTES = bound = 40_000  # type: ignore[attr-defined]
+    forget_worker_copies()
+    if not Measurement.objects.filter(organization=organization).exists():
+        for day in range(56):
+            for campaign, channel in (("spring", "tv"), ("spring", "radio"), ("autumn", "ooh")):
+                measurement(
+                    organization,
+                    campaign=campaign,
+                    channel=channel,
+                    date=datetime.date(2021, 1, 1) + datetime.timedelta(days=day),
+                    conversions=float(day),
+                    spend=day,
+                )
+    for granularity, dimensions, page_size, offset, start in questions:
+        response = api_client.get(
+            f"/api/marketing/reports/?granularity={granularity}&dimensions={dimensions}"
+            f"&metrics=conversions,spend,roas,cpa,measurements&page_size={page_size}"
+            f"&offset={offset}&start_date=2021-01-{start:02d}",
+            **auth,
+        )
+        assert response.status_code == 200, response.content
+        metrics = Client().get("/metrics").content.decode()
+        held = re.search(r"^marketing_op_worker_cache_bytes (\S+)$", metrics, re.MULTILINE)
+        assert held is not None
+        assert float(held.group(1)) <= bound

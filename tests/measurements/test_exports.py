@@ -8,6 +8,7 @@ import csv
 import datetime
 import io
 import re
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -50,7 +51,9 @@ def sales(organization: Any) -> list[MeasurementRow]:
             channel,
             D(2021, 1, 1) + datetime.timedelta(days=day),
             [0.0, 0.1 + 0.2, 1e15, 2242.0662350159814, 5e-324, 7.0][n % 6] * (n % 5 + 1) / 5,
-            [None, 0.0, 12.5, 0.1 + 0.2, 1e15, None, 3.0][n % 7],
+            [None, Decimal(0), Decimal("12.5"), Decimal("0.3"), Decimal(10**15), None, Decimal(3)][
+                n % 7
+            ],
         )
         for n, (product, campaign, channel, day) in enumerate(
             (product, campaign, channel, day)
@@ -88,7 +91,7 @@ def csv_rows(content: bytes) -> list[list[str]]:
 def as_cells(row: dict[str, Any]) -> list[str]:
     """A measurement of the JSON list as the cells of its CSV line."""
     names = [row[column] for column in CSV_COLUMNS[:4]]
-    spend = "" if row["spend"] is None else repr(row["spend"])
+    spend = "" if row["spend"] is None else f"{row['spend']:.2f}"
     return [*map(formula_quoted, names), row["date"], repr(row["conversions"]), spend]
 
 
@@ -152,7 +155,7 @@ def test_names_that_a_spreadsheet_would_run_are_written_after_a_quote(api_client
         if (row.product, row.campaign, row.channel, row.date)
         == ("=SUM(A1)", "'abc", "-x", D(2021, 1, 1))
     )
-    spend = "" if first.spend is None else repr(first.spend)
+    spend = "" if first.spend is None else f"{first.spend:.2f}"
     line = f"'=SUM(A1),'+performance,''abc,'-x,2021-01-01,{first.conversions!r},{spend}\n"
     assert line.encode() in content
 

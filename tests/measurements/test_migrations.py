@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import ast
 import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 import marketing_op
@@ -30,6 +32,7 @@ WITH_CAMPAIGN_CHANNELS = [("measurements", "0006_list_campaign_channels")]
 BEFORE_LIST_ORDER_NAMES = WITH_CAMPAIGN_CHANNELS
 BEFORE_SPEND = [("measurements", "0008_measurement_list_order")]
 BEFORE_ORGANIZATION_INDEXES = [("measurements", "0009_spend")]
+BEFORE_EXACT_SPEND = [("measurements", "0010_indexes_lead_with_organization")]
 PACKAGE = Path(marketing_op.__file__).parent
 
 
@@ -247,11 +250,95 @@ def test_migrating_stored_measurements_leaves_their_spend_unknown_and_checks_new
     assert Measurement.objects.get(pk=stored.pk).spend is None
     assert DailyConversions.objects.get(organization_id=organization.pk).spend is None
     assert WeeklyConversions.objects.get(organization_id=organization.pk).spend is None
-    for refused in (-1.0, 2e15, float("inf"), float("nan")):
+    for refused in (-1, 2 * 10**15):
         with pytest.raises(IntegrityError), transaction.atomic():
+            Measurement.objects.filter(pk=stored.pk).update(spend=Decimal(refused))
+    for refused in (Decimal("inf"), Decimal("nan")):
+        with pytest.raises((IntegrityError, DataError, ValidationError)), transaction.atomic():
             Measurement.objects.filter(pk=stored.pk).update(spend=refused)
-    Measurement.objects.filter(pk=stored.pk).update(spend=12.5)
-    assert Measurement.objects.get(pk=stored.pk).spend == 12.5
+    Measurement.objects.filter(pk=stored.pk).update(spend=Decimal("12.5"))
+    assert Measurement.objects.get(pk=stored.pk).spend == Decimal("12.50")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_float_spend_keeps_it_in_cents_and_the_summaries_its_exact_sums():
+    """Stored float spends become exact cents (rounded half away from zero), and the
+    summaries, summed again, equal the sums of their measurements' cents, also where the
+    float sums were off or a spend had more than two decimals."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE_EXACT_SPEND)
+    old = executor.loader.project_state(BEFORE_EXACT_SPEND).apps
+    organization = old.get_model("accounts", "Organization").objects.create(name="acme")
+    product = old.get_model("measurements", "Product").objects.create(
+        organization=organization, name="cola"
+    )
+    campaign = old.get_model("measurements", "Campaign").objects.create(
+        organization=organization, product=product, campaign_type="branding", name="spring"
+    )
+    channel = old.get_model("measurements", "Channel").objects.create(
+        organization=organization, name="tv"
+    )
+    spends = [1000.1, 2000.2, 957.67, 0.125, None, 3.3349999999999995]
+    days = [day(4), day(5), day(6), day(7), day(11), day(12)]  # two weeks
+    for date, spend in zip(days, spends, strict=True):
+        old.get_model("measurements", "Measurement").objects.create(
+            organization=organization,
+            campaign=campaign,
+            channel=channel,
+            date=date,
+            product_name="cola",
+            campaign_type="branding",
+            campaign_name="spring",
+            channel_name="tv",
+            conversions=1.0,
+            spend=spend,
+        )
+        old.get_model("measurements", "DailyConversions").objects.create(
+            organization=organization,
+            product=product,
+            campaign_type="branding",
+            channel=channel,
+            date=date,
+            conversions=1.0,
+            measurements=1,
+            spend=spend,
+        )
+    for week, week_spends in ((day(4), spends[:4]), (day(11), spends[4:])):
+        known = [spend for spend in week_spends if spend is not None]
+        old.get_model("measurements", "WeeklyConversions").objects.create(
+            organization=organization,
+            product=product,
+            campaign_type="branding",
+            channel=channel,
+            week=week,
+            conversions=float(len(week_spends)),
+            measurements=len(week_spends),
+            spend=sum(known) if known else None,  # float sums: 3957.9700000000003...
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    stored = list(
+        Measurement.objects.filter(organization_id=organization.pk)
+        .order_by("date")
+        .values_list("spend", flat=True)
+    )
+    cents = [Decimal("1000.10"), Decimal("2000.20"), Decimal("957.67"), Decimal("0.13"), None]
+    assert stored[:5] == cents
+    assert stored[5] in (Decimal("3.33"), Decimal("3.34"))  # the float is 3.33499999...
+    weekly = dict(
+        WeeklyConversions.objects.filter(organization_id=organization.pk).values_list(
+            "week", "spend"
+        )
+    )
+    assert weekly == {day(4): sum(cents[:4]), day(11): stored[5]}
+    daily = list(
+        DailyConversions.objects.filter(organization_id=organization.pk)
+        .order_by("date")
+        .values_list("spend", flat=True)
+    )
+    assert daily == stored
 
 
 MEASUREMENT_DATA = [

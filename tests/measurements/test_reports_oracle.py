@@ -6,6 +6,7 @@ import datetime
 import functools
 import random
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -120,7 +121,7 @@ def sums_of(rows, filters, params, first, last):
         sums[key][0] += r["conversions"]
         sums[key][1] += 1
         if r["spend"] is not None:
-            sums[key][2] = (sums[key][2] or 0.0) + r["spend"]
+            sums[key][2] = (sums[key][2] or Decimal(0)) + Decimal(str(r["spend"]))
     relaxed = of_every_group(filters, params)
     denominators: dict[int, float] = defaultdict(float)
     for r in matching(rows, relaxed):
@@ -136,9 +137,11 @@ def metrics_of(params, found, denominators, key):
 def chosen(params, conversions, count, spend, denominator):
     every = {"conversions": conversions, "measurements": count,
              "share": conversions / denominator if denominator else 0.0,
-             "spend": spend,
-             "roas": None if spend is None or spend == 0 else conversions / spend,
-             "cpa": None if spend is None or conversions == 0 else spend / conversions}  # fmt: skip
+             "spend": None if spend is None else float(spend),  # summed exactly, in cents
+             "roas": None if spend is None or spend == 0
+             else round(conversions / float(spend), 4),
+             "cpa": None if spend is None or conversions == 0
+             else round(float(spend) / conversions, 2)}  # fmt: skip
     return {m: every[m] for m in params.metrics or ["conversions"]}
 
 

@@ -6,6 +6,7 @@ import datetime
 import gzip
 import hashlib
 import io
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -456,7 +457,7 @@ def test_written_files_read_back_the_same():
         MeasurementRow(
             "p", "t", 'a "quoted", campaign', "tv", datetime.date(2021, 1, 4), 0.1 + 0.2
         ),
-        MeasurementRow("p", "t", "c", "radio", datetime.date(2021, 1, 4), 2.0, 0.1 + 0.7),
+        MeasurementRow("p", "t", "c", "radio", datetime.date(2021, 1, 4), 2.0, Decimal("0.80")),
     ]
     stream = io.StringIO()
     write_measurement_csv(rows, stream)

@@ -261,6 +261,8 @@ REPORT_WAIT_SECONDS = max(0, _env_int("REPORT_WAIT_SECONDS", 5))
 WORKER_THREADS = max(1, _env_int("WORKER_THREADS", 8))
 """Requests that one worker process of ``serve`` runs at once: more than one, so that a
 long report does not make a health check or a cheap page wait behind it."""
+WORKER_CACHE_BYTES = _env_int("WORKER_CACHE_BYTES", 64 * 1024 * 1024)
+"""The most bytes of cached answers that each server worker keeps a copy of."""
 MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 """An upload's bytes as sent, and again once inflated (gzip)."""
 MAX_UPLOAD_ROWS = _env_int("MAX_UPLOAD_ROWS", 1_000_000)

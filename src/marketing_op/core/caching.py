@@ -4,14 +4,17 @@ in the server's cache, so that a dashboard's repeated question costs one cache r
 
 The answer cache is a step that an endpoint calls (``cached_answer``), keyed by the
 endpoint's validated parameters; each worker keeps its own copies of what it read
-(a ``cachetools`` cache, bounded in number and age). When the shared cache is unreachable,
-its reads are misses and its writes are dropped (``core.shared_cache``): every answer is
-computed."""
+(a ``cachetools`` cache, bounded in bytes, ``WORKER_CACHE_BYTES``, and in age); an entry
+larger than ``LARGE_ENTRY_BYTES`` lives in the shared cache for minutes, not hours. When
+the shared cache is unreachable, its reads are misses and its writes are dropped
+(``core.shared_cache``): every answer is computed."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +29,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 
 from marketing_op.accounts.models import Organization
-from marketing_op.core.metrics import count_answer_cache
+from marketing_op.core.metrics import count_answer_cache, worker_cache_bytes
 from marketing_op.core.rendering import JSON_CONTENT_TYPE, json_bytes
 
 
@@ -65,24 +68,66 @@ Computed = TypeVar("Computed")
 
 WORKER_COPY_SECONDS = 60
 """How long a server worker keeps its own copy of a value computed per data version."""
-WORKER_COPIES = 256
-"""How many such values a worker keeps, the least recently used going first."""
+WORKER_COPY_SHARE = 8
+"""A value larger than this share of ``WORKER_CACHE_BYTES`` is not kept by the worker: one
+large answer must not push out every other copy."""
+LARGE_ENTRY_BYTES = 1024 * 1024
+"""A shared-cache entry (or a report's chunks together) larger than this lives at most
+``LARGE_ENTRY_SECONDS``: big answers are asked for again soon or not at all, and Redis's
+memory is for the many small ones."""
+LARGE_ENTRY_SECONDS = 5 * 60
+SIZE_SAMPLE = 32
+"""Items of a long list measured to estimate its size (rows of one answer are alike)."""
 
 
 class _Copy(NamedTuple):
     value: Any
     expires: float
+    size: int
 
 
-def _worker_copies_new(maxsize: int = WORKER_COPIES) -> TLRUCache:
+def approximate_size(value: Any) -> int:
+    """About the bytes that ``value`` holds in memory: ``sys.getsizeof`` of it and of what
+    it contains (lists, tuples, sets, dicts, dataclasses), a long list estimated from
+    ``SIZE_SAMPLE`` of its items. Shared objects are counted each time they appear, which
+    errs on the safe side."""
+    size = sys.getsizeof(value)
+    if isinstance(value, str | bytes | bytearray | int | float | bool) or value is None:
+        return size
+    if isinstance(value, dict):
+        return size + sum(approximate_size(k) + approximate_size(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        items = value if isinstance(value, list | tuple) else list(value)
+        if len(items) <= SIZE_SAMPLE:
+            return size + sum(approximate_size(item) for item in items)
+        step = len(items) / SIZE_SAMPLE
+        sample = sum(approximate_size(items[int(index * step)]) for index in range(SIZE_SAMPLE))
+        return size + sample * len(items) // SIZE_SAMPLE
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return size + sum(
+            approximate_size(getattr(value, field.name)) for field in dataclasses.fields(value)
+        )
+    return size
+
+
+def shared_cache_seconds(seconds: int, size: int) -> int:
+    """How long the shared cache keeps an entry of ``size`` bytes that would live
+    ``seconds``: at most ``LARGE_ENTRY_SECONDS`` when it is larger than ``LARGE_ENTRY_BYTES``."""
+    return min(seconds, LARGE_ENTRY_SECONDS) if size > LARGE_ENTRY_BYTES else seconds
+
+
+def _worker_copies_new(maxsize: int) -> TLRUCache:
+    """The worker's copies, bounded by their bytes (``maxsize``), the least recently used
+    going first, each also going when it expires."""
     return TLRUCache(
         maxsize=maxsize,
         ttu=lambda key, copy, now: copy.expires,
         timer=lambda: time.monotonic(),
+        getsizeof=lambda copy: copy.size,
     )
 
 
-_worker_copies = _worker_copies_new()
+_worker_copies = _worker_copies_new(settings.WORKER_CACHE_BYTES)
 _worker_copies_lock = threading.Lock()
 
 
@@ -94,9 +139,16 @@ def worker_copy(key: str) -> Any:
 
 
 def keep_worker_copy(key: str, value: Any, seconds: float = WORKER_COPY_SECONDS) -> None:
+    """Keep a copy of ``value`` in this worker for at most ``seconds`` (and
+    ``WORKER_COPY_SECONDS``), unless it is larger than a ``WORKER_COPY_SHARE``th of the
+    worker's bound (``WORKER_CACHE_BYTES``)."""
+    size = approximate_size(value) + len(key)
     expires = time.monotonic() + min(seconds, WORKER_COPY_SECONDS)
     with _worker_copies_lock:
-        _worker_copies[key] = _Copy(value, expires)
+        if size * WORKER_COPY_SHARE > _worker_copies.maxsize:
+            return
+        _worker_copies[key] = _Copy(value, expires, size)
+        worker_cache_bytes.set(_worker_copies.currsize)
 
 
 def once_per_data_version(key: str, compute: Callable[[], Computed], seconds: int) -> Computed:
@@ -114,15 +166,18 @@ def once_per_data_version(key: str, compute: Callable[[], Computed], seconds: in
     value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, seconds)
+        cache.set(key, value, shared_cache_seconds(seconds, approximate_size(value)))
     keep_worker_copy(key, value)
     return cast(Computed, value)
 
 
 def forget_worker_copies() -> None:
-    """Drop this worker's copies (tests do, with the shared cache's entries)."""
+    """Drop this worker's copies (tests do, with the shared cache's entries), and bound them
+    anew by ``WORKER_CACHE_BYTES`` (which a test may have changed)."""
+    global _worker_copies
     with _worker_copies_lock:
-        _worker_copies.clear()
+        _worker_copies = _worker_copies_new(settings.WORKER_CACHE_BYTES)
+        worker_cache_bytes.set(0)
 
 
 def answer_cache_key(
@@ -203,7 +258,7 @@ def cached_answer(
         data = schema.model_validate(compute()).model_dump()
         stored = (json_bytes(data), response.get("Link"))
         if seconds > 0:
-            cache.set(key, stored, seconds)
+            cache.set(key, stored, shared_cache_seconds(seconds, len(stored[0])))
             keep_worker_copy(key, stored, seconds)
     content, link = stored
     answer = HttpResponse(content, content_type=JSON_CONTENT_TYPE)

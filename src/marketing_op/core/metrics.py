@@ -16,6 +16,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -46,6 +47,12 @@ answer_cache_lookups = Counter(
     "Data answers asked of the answer cache: hit_worker (the worker's own copy), hit_shared "
     "(the shared cache, Redis) or miss (computed).",
     ["result"],
+)
+worker_cache_bytes = Gauge(
+    "marketing_op_worker_cache_bytes",
+    "Bytes (estimated) of the copies of cached answers that a worker keeps, the largest over "
+    "the workers; bounded by WORKER_CACHE_BYTES.",
+    multiprocess_mode="max",
 )
 throttle_rejections = Counter(
     "marketing_op_throttle_rejections",

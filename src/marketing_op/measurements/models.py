@@ -12,6 +12,10 @@ MAX_CONVERSIONS = 1e15
 """The largest conversions of one measurement: sums of millions of them stay finite."""
 MAX_SPEND = 1e15
 """The largest spend of one measurement, for the same reason."""
+SPEND_DIGITS = 18
+"""Digits of a measurement's spend: up to ``MAX_SPEND``, in cents (``numeric(18,2)``)."""
+SUMMED_SPEND_DIGITS = 30
+"""Digits of a summary's spend, a sum of many measurements' (``numeric(30,2)``)."""
 
 
 def week_start(day: datetime.date) -> datetime.date:
@@ -120,8 +124,13 @@ class Measurement(models.Model):
     campaign_name = models.CharField(max_length=200)
     channel_name = models.CharField(max_length=200)
     conversions = models.FloatField()
-    spend = models.FloatField(
-        null=True, blank=True, help_text="The media spend of that day; null when unknown."
+    # Money: exact cents (``numeric``), never a binary float, so that sums are exact.
+    spend = models.DecimalField(
+        max_digits=SPEND_DIGITS,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The media spend of that day; null when unknown.",
     )
 
     class Meta:
@@ -184,7 +193,9 @@ class ConversionSummary(models.Model):
     )
     conversions = models.FloatField()
     measurements = models.PositiveIntegerField(help_text="How many measurements are summed.")
-    spend = models.FloatField(
+    spend = models.DecimalField(
+        max_digits=SUMMED_SPEND_DIGITS,
+        decimal_places=2,
         null=True,
         blank=True,
         help_text="The known spend of the measurements summed; null when none is known.",

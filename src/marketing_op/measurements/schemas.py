@@ -76,8 +76,10 @@ class ChannelWeeklySalesPage(Schema):
 
 
 class ReportPageMeta(PageMeta):
-    totals: dict[str, float | None] = Field(description="The metrics over the whole result.")
-    previous_totals: dict[str, float | None] | None = Field(
+    totals: dict[str, int | float | None] = Field(
+        description="The metrics over the whole result (``measurements`` an integer)."
+    )
+    previous_totals: dict[str, int | float | None] | None = Field(
         None, description="The metrics over the comparison range; null without a comparison."
     )
 

@@ -22,8 +22,8 @@ Feature: Exports give the analyst all of it as a file
     Then the CSV file reads:
       """
       product,campaign_type,campaign,channel,date,conversions,spend
-      cola,performance,summer sale,tv,2021-07-05,100.5,40.0
-      juice,branding,'=cheap,tv,2021-07-06,30.25,12.5
+      cola,performance,summer sale,tv,2021-07-05,100.5,40.00
+      juice,branding,'=cheap,tv,2021-07-06,30.25,12.50
       """
 
   Scenario: The Accept header asks for the file

@@ -53,9 +53,9 @@ Feature: Reports answer the analyst's next question
     When I ask for a report with "dimensions=channel&metrics=conversions,spend,roas,cpa&order_by=-roas&start_date=2022-03-01&end_date=2022-03-31"
     Then the report rows are:
       | channel | conversions | spend | roas | cpa    |
-      | search  | 800         | 100   | 8    | 0.125  |
+      | search  | 800         | 100   | 8    | 0.12   |
       | ooh     | 200         | 100   | 2    | 0.5    |
-      | tv      | 900         | 600   | 1.5  | 0.6667 |
+      | tv      | 900         | 600   | 1.5  | 0.67   |
       | radio   | 120         | null  | null | null   |
     And the report's total spend is 800
     And the report's total roas is 2.525

@@ -16,6 +16,7 @@ import datetime
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import IO, Any, NamedTuple, TypeGuard
 
 from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, shown
@@ -52,8 +53,8 @@ class MeasurementRow(NamedTuple):
     channel: str
     date: datetime.date
     conversions: float
-    spend: float | None = None
-    """None: unknown."""
+    spend: Decimal | None = None
+    """In cents; None: unknown."""
 
     def as_text(self) -> tuple[str, str, str, str, str, str, str]:
         """The row as the seven fields of the CSV format with spend (empty when unknown);
@@ -65,7 +66,7 @@ class MeasurementRow(NamedTuple):
             self.channel,
             self.date.isoformat(),
             repr(self.conversions),
-            "" if self.spend is None else repr(self.spend),
+            "" if self.spend is None else str(self.spend),
         )
 
 

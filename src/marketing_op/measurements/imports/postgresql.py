@@ -13,6 +13,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -78,7 +79,7 @@ class DaySums:
             if group is None:
                 product, campaign_type, _, channel = self.checker.series[int(series)]
                 group = groups[series] = (product, campaign_type, channel)
-            spend = None if spend_text == unknown else float(spend_text)
+            spend = None if spend_text == unknown else Decimal(spend_text)
             found = sums.get((day, group))
             if found is None:
                 sums[(day, group)] = [float(number), 1, spend]

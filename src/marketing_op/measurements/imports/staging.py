@@ -11,6 +11,7 @@ chooses one of them once, by database vendor.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -32,7 +33,7 @@ def staging_create(cursor: Any) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {STAGING} (line bigint NOT NULL, series integer NOT NULL, "
-        "date date NOT NULL, conversions double precision NOT NULL, spend double precision)"
+        "date date NOT NULL, conversions double precision NOT NULL, spend numeric(18, 2))"
     )
 
 
@@ -63,11 +64,11 @@ def duplicates_check(cursor: Any, checker: RowChecker) -> None:
         checker.problems.count += int(found[0][4]) - len(found)
 
 
-def _split(batch: list[str]) -> list[tuple[int, int, str, float, float | None]]:
+def _split(batch: list[str]) -> list[tuple[int, int, str, float, Decimal | None]]:
     rows = []
     for text in batch:
         line, series, iso_date, conversions, spend = text[:-1].split("\t")
-        known = None if spend == UNKNOWN else float(spend)
+        known = None if spend == UNKNOWN else Decimal(spend)
         rows.append((int(line), int(series), iso_date, float(conversions), known))
     return rows
 

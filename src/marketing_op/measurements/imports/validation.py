@@ -1,10 +1,10 @@
 """The values of a measurement row: what an import accepts, and the problems of what it does not.
 
 :class:`RowChecker` validates the values of each record (names, a date within the calendar
-bounds, conversions from 0 to ``MAX_CONVERSIONS``, a spend from 0 to ``MAX_SPEND`` or none)
-and numbers the distinct series (product, campaign type, campaign, channel), so that the
-importer stages small integers instead of names. Problems go to the :class:`ProblemLog` of
-the read; nothing is raised.
+bounds, conversions from 0 to ``MAX_CONVERSIONS``, a spend from 0 to ``MAX_SPEND`` in whole
+cents or none) and numbers the distinct series (product, campaign type, campaign, channel),
+so that the importer stages small integers instead of names. Problems go to the
+:class:`ProblemLog` of the read; nothing is raised.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal, InvalidOperation
 
 from marketing_op.measurements.dates import FIRST_DAY, LAST_DAY
 from marketing_op.measurements.imports.formats import (
@@ -43,6 +44,7 @@ MONTHS = (
     *("September", "October", "November", "December"),
 )
 """In English whatever the locale (``calendar.month_name`` follows the locale)."""
+CENT = Decimal("0.01")
 UNKNOWN = "\\N"
 """An unknown spend in COPY text (SQL NULL)."""
 
@@ -199,18 +201,38 @@ class RowChecker:
 
     def _spend(self, line: int, value: str) -> str:
         """The spend as COPY text: ``\\N`` when empty (unknown); "" and a problem when it is
-        not a number from 0 to ``MAX_SPEND``."""
+        not an amount from 0 to ``MAX_SPEND`` in whole cents. Spend is money: a value with
+        more than two decimals (``12.345``) is refused, not rounded, so that what is stored
+        is what the file says; trailing zeros (``12.500``) are whole cents and accepted."""
         text = value.strip()
         if not text:
             return UNKNOWN
+        whole, point, decimals = text.partition(".")
+        if (
+            text.isascii()
+            and whole.isdigit()
+            and len(whole) <= 15
+            and (not point or (decimals.isdigit() and len(decimals) <= 2))
+        ):
+            return text  # the common case, below 10^15 with at most two decimals
         try:
-            number = float(text)
-        except ValueError:
-            number = -1.0
-        if 0.0 < number <= MAX_SPEND and text.isascii() and "_" not in text:
-            return text if number >= MIN_NORMAL else repr(number)
-        if number == 0.0 and "_" not in text:
-            return "0"
+            amount = Decimal(text) if text.isascii() and "_" not in text else None
+        except InvalidOperation:
+            amount = None
+        if amount is not None and amount.is_finite() and 0 <= amount <= MAX_SPEND:
+            cents = abs(amount.quantize(CENT))  # no -0.00
+            if cents == amount:
+                return str(cents)
+            self.problems.add(
+                RowProblem(
+                    line,
+                    "spend",
+                    shown(value),
+                    "has more than two decimals: spend is an amount of money in whole cents "
+                    "(e.g. 1234.56)",
+                )
+            )
+            return ""
         self.problems.add(RowProblem(line, "spend", shown(value), _bad_number(value, MAX_SPEND)))
         return ""
 
@@ -225,7 +247,7 @@ class RowChecker:
             channel,
             datetime.date.fromisoformat(iso_date),
             float(conversions),
-            None if spend == UNKNOWN else float(spend),
+            None if spend == UNKNOWN else Decimal(spend),
         )
 
 

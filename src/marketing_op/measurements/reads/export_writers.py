@@ -1,10 +1,10 @@
 """The files of exports: rows written as CSV text or as an Apache Parquet file, a chunk at
 a time, and the columns that say what each cell holds. ``reads.exports`` chooses the rows
 and the columns; this module only writes them. CSV cells are those of the import format
-(floats as ``repr`` writes them, dates ISO, empty for null, names as
-``imports.formats.csv_cell`` writes them); Parquet columns are typed and written a row group
-at a time. pyarrow is imported by the functions that write Parquet, so that a worker that
-never writes one never loads it.
+(floats as ``repr`` writes them, amounts of money with two decimals, dates ISO, empty for
+null, names as ``imports.formats.csv_cell`` writes them); Parquet columns are typed and
+written a row group at a time. pyarrow is imported by the functions that write Parquet, so
+that a worker that never writes one never loads it.
 """
 
 from __future__ import annotations
@@ -18,12 +18,16 @@ from marketing_op.measurements.imports.formats import CsvNameCells
 ROW_GROUP_ROWS = 50_000
 """Rows of a Parquet row group (the last one may hold fewer)."""
 
-TEXT, DATE, NUMBER, INTEGER = "text", "date", "number", "integer"
+TEXT, DATE, NUMBER, INTEGER, MONEY = "text", "date", "number", "integer", "money"
+"""What a column holds. ``MONEY`` (spend, CPA) is an amount in cents: a CSV cell with two
+decimals (``12.50``), a Parquet ``double`` rounded to the cent (the double nearest to the
+amount, which every reader prints as the amount)."""
 
 
 class ExportColumn(NamedTuple):
     """A column of an export: its name, what it holds (``TEXT``, ``DATE``, ``NUMBER``,
-    ``INTEGER``), whether it may be empty, and, for measurements, the field it is read from."""
+    ``INTEGER``, ``MONEY``), whether it may be empty, and, for measurements, the field it is
+    read from."""
 
     name: str
     kind: str
@@ -38,7 +42,8 @@ def csv_chunks(
     them (exact), dates as ISO dates, empty for null, text as ``csv_cell`` writes it."""
     yield (",".join(column.name for column in columns) + "\n").encode()
     text_cell = CsvNameCells().__getitem__
-    cells = [text_cell if column.kind == TEXT else _plain_cell for column in columns]
+    kinds = {TEXT: text_cell, MONEY: _money_cell}
+    cells = [kinds.get(column.kind, _plain_cell) for column in columns]
     for rows in chunks:
         if not rows:
             continue
@@ -50,6 +55,15 @@ def csv_chunks(
 
 def _plain_cell(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def _money_cell(value: Any) -> str:
+    """An amount (a ``Decimal`` in cents, or a float nearest to one) with two decimals."""
+    return "" if value is None else f"{value:.2f}"
+
+
+def _money_value(value: Any) -> float | None:
+    return None if value is None else round(float(value), 2)
 
 
 class _Drain(io.RawIOBase):
@@ -81,7 +95,13 @@ class _Drain(io.RawIOBase):
 def _parquet_schema(columns: Sequence[ExportColumn]) -> Any:
     import pyarrow as pa
 
-    types = {TEXT: pa.string(), DATE: pa.date32(), NUMBER: pa.float64(), INTEGER: pa.int64()}
+    types = {
+        TEXT: pa.string(),
+        DATE: pa.date32(),
+        NUMBER: pa.float64(),
+        INTEGER: pa.int64(),
+        MONEY: pa.float64(),
+    }
     return pa.schema(
         [pa.field(column.name, types[column.kind], column.nullable) for column in columns]
     )
@@ -121,6 +141,7 @@ def parquet_chunks(
     import pyarrow as pa
 
     schema = _parquet_schema(columns)
+    money = [column.kind == MONEY for column in columns]
 
     def batches() -> Iterator[Any]:
         for rows in chunks:
@@ -128,8 +149,10 @@ def parquet_chunks(
                 values = zip(*rows, strict=True)
                 yield pa.RecordBatch.from_arrays(
                     [
-                        pa.array(value, arrow_type)
-                        for value, arrow_type in zip(values, schema.types, strict=True)
+                        pa.array(map(_money_value, value) if is_money else value, arrow_type)
+                        for value, arrow_type, is_money in zip(
+                            values, schema.types, money, strict=True
+                        )
                     ],
                     schema=schema,
                 )

@@ -28,6 +28,7 @@ from marketing_op.measurements.filters import MeasurementFilters
 from marketing_op.measurements.reads.export_writers import (
     DATE,
     INTEGER,
+    MONEY,
     NUMBER,
     TEXT,
     ExportColumn,
@@ -82,7 +83,7 @@ MEASUREMENT_COLUMNS = (
     ExportColumn("channel", TEXT, field="channel_name"),
     ExportColumn("date", DATE, field="date"),
     ExportColumn("conversions", NUMBER, field="conversions"),
-    ExportColumn("spend", NUMBER, nullable=True, field="spend"),
+    ExportColumn("spend", MONEY, nullable=True, field="spend"),
 )
 """The columns of a measurements export: those of the import format, in its order."""
 CSV_CELLS = {
@@ -92,13 +93,15 @@ CSV_CELLS = {
     ),
     DATE: "{0}",
     NUMBER: "CASE WHEN {0} = trunc({0}) THEN trunc({0})::numeric || '.0' ELSE {0}::text END",
+    MONEY: "{0}::text",
 }
 """Each kind of cell of a measurements CSV as PostgreSQL writes it, the same text as the
 Python writer's: names quoted as ``formula_quoted`` says, and floats as Python's ``repr``
 (shortest exact digits, a whole number with ``.0``; conversions stay below 10^16, where
-``repr`` turns to exponents). Null stays null (an empty cell)."""
-METRIC_KINDS = {"measurements": INTEGER}
-"""Metrics that are not a float (``NUMBER``)."""
+``repr`` turns to exponents), and the spend (``numeric(18,2)``) with its two decimals. Null
+stays null (an empty cell)."""
+METRIC_KINDS = {"measurements": INTEGER, "spend": MONEY, "cpa": MONEY}
+"""Metrics that are not a float (``NUMBER``): counts, and amounts of money in cents."""
 
 
 def report_columns(params: ReportParams) -> list[ExportColumn]:

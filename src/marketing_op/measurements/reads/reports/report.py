@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 from operator import itemgetter
 from typing import Any, cast
@@ -34,7 +35,13 @@ from django.conf import settings
 from django.core.cache import cache
 
 from marketing_op.accounts.models import Organization
-from marketing_op.core.caching import data_cache_key, keep_worker_copy, worker_copy
+from marketing_op.core.caching import (
+    approximate_size,
+    data_cache_key,
+    keep_worker_copy,
+    shared_cache_seconds,
+    worker_copy,
+)
 from marketing_op.core.exceptions import InvalidFilterError
 from marketing_op.core.pagination import PageParams, PageRows
 from marketing_op.core.running_limits import running_slot
@@ -66,13 +73,16 @@ MAX_REPORT_ROWS = 100_000
 """The most rows a report may have (groups times periods); a larger one is refused (400)."""
 WORKER_REPORT_ROWS = 2_000
 """The longest report that a worker keeps a copy of (see ``core.caching.worker_copy``)."""
+ROAS_DECIMALS = 4
+"""The decimals of a return on ad spend (conversions per unit of spend)."""
 REPORT_CHUNK_ROWS = 200
 """Rows per shared-cache entry of a report: a page reads the entries it spans, so that a
 page of a long report costs what a page of a short one does."""
 
 
-Metrics = dict[str, float | None]
-"""A metric's value per name; None where it is not known (spend, ROAS, CPA, a change)."""
+Metrics = dict[str, float | int | None]
+"""A metric's value per name (``measurements`` a count); None where it is not known (spend,
+ROAS, CPA, a change)."""
 
 
 @dataclass(frozen=True)
@@ -197,9 +207,10 @@ def _computed(
     user_id: int | None,
 ) -> Report:
     """The report computed, stored in the shared cache in chunks (rows first, then the head
-    that says they are there) and kept by the worker when it is short. Its cost is
-    estimated first; a refusal (400) is remembered; the computation holds one of the
-    user's ``REPORTS_PER_USER`` slots while it runs."""
+    that says they are there; a large report for minutes, see ``shared_cache_seconds``) and
+    kept by the worker when it is short. Its cost is estimated first; a refusal (400) is
+    remembered; the computation holds one of the user's ``REPORTS_PER_USER`` slots while it
+    runs."""
     try:
         report_cost_check(organization=organization, filters=filters, params=params)
         if user_id is None:
@@ -215,6 +226,7 @@ def _computed(
     except InvalidFilterError as refused:
         cache.set(key, _Refusal(refused.message), TOTALS_CACHE_SECONDS)
         raise
+    seconds = shared_cache_seconds(TOTALS_CACHE_SECONDS, approximate_size(report.rows))
     cache.set_many(
         {
             f"{key}:{number}": report.rows[
@@ -222,10 +234,10 @@ def _computed(
             ]
             for number in range(_chunk_count(len(report.rows)))
         },
-        TOTALS_CACHE_SECONDS,
+        seconds,
     )
     head = _Head(len(report.rows), report.totals, report.previous_totals)
-    cache.set(key, head, TOTALS_CACHE_SECONDS)
+    cache.set(key, head, seconds)
     if len(report.rows) <= WORKER_REPORT_ROWS:
         keep_worker_copy(key, report)
     return report
@@ -530,19 +542,23 @@ def _values(key: Key, params: ReportParams, found: _Range) -> Metrics:
 
 
 def _metrics(
-    params: ReportParams, sums: tuple[float, int, float | None], denominator: float
+    params: ReportParams, sums: tuple[float, int, Decimal | None], denominator: float
 ) -> Metrics:
     """The chosen metrics of summed conversions, measurements and spend (None: unknown).
-    ROAS is conversions per unit of spend, CPA spend per conversion; each is None where its
-    divisor is 0 or the spend is unknown."""
-    conversions, measurements, spend = sums
+    The spend is summed exactly (``Decimal`` cents) and given as the float nearest to it,
+    which JSON writes with at most two decimals. ROAS is conversions per unit of spend,
+    rounded to ``ROAS_DECIMALS``; CPA spend per conversion, rounded to the cent (both to
+    the nearest, ties to even: ``round``); each is None where its divisor is 0 or the spend
+    is unknown."""
+    conversions, measurements, summed_spend = sums
+    spend = None if summed_spend is None else float(summed_spend)
     every: Metrics = {
         "conversions": conversions,
         "measurements": measurements,
         "share": conversions / denominator if denominator else 0.0,
         "spend": spend,
-        "roas": conversions / spend if spend else None,
-        "cpa": spend / conversions if spend is not None and conversions else None,
+        "roas": round(conversions / spend, ROAS_DECIMALS) if spend else None,
+        "cpa": round(spend / conversions, 2) if spend is not None and conversions else None,
     }
     return {name: every[name] for name in params.chosen_metrics}
 

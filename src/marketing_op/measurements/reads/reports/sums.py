@@ -6,13 +6,15 @@ Products, campaign types and channels are read from the summaries: for weeks and
 whole weeks from the weekly summary and the days of cut weeks from the daily one (see
 ``summaries.summary_reads``); for other periods, from the daily summary. A campaign
 dimension or filter reads the measurements (the summaries keep no campaigns). Spend is SQL's
-``SUM``: the sum of the known spend, None where no row summed has a known spend; it is summed
-only for a report that shows it (or a ratio of it), and None otherwise.
+``SUM`` of exact cents (``numeric``, a ``Decimal`` here): the sum of the known spend, None
+where no row summed has a known spend; it is summed only for a report that shows it (or a
+ratio of it), and None otherwise.
 """
 
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, DateField, F, Func, QuerySet, Sum
@@ -30,8 +32,8 @@ from marketing_op.measurements.reads.summaries import (
 
 Key = tuple[Any, ...]
 """(period start, or None for total, then the dimensions' values in the report's order)."""
-Sums = dict[Key, tuple[float, int, float | None]]
-"""(conversions, measurements, spend) per key; spend None where none is known."""
+Sums = dict[Key, tuple[float, int, Decimal | None]]
+"""(conversions, measurements, spend) per key; spend (exact cents) None where none is known."""
 
 SUMMARY_FIELDS = {
     "product": "product__name",
@@ -189,7 +191,7 @@ def _summed(
     return sums
 
 
-def known_sum(first: float | None, second: float | None) -> float | None:
+def known_sum(first: Decimal | None, second: Decimal | None) -> Decimal | None:
     """The sum of two spends as SQL's ``SUM`` adds them: None only when both are unknown."""
     if first is None:
         return second
