@@ -12,9 +12,10 @@ help:
 	@echo "make run      start the service with demo data on http://localhost:8000"
 	@echo "make test     the whole suite on PostgreSQL, the API tests on SQLite and through PgBouncer"
 	@echo "make fuzz     only the hostile requests: schemathesis, hostile shapes, the real server"
-	@echo "make lint     ruff, mypy, hadolint, lock check"
+	@echo "make lint     ruff, mypy, hadolint, lock check, make docs"
 	@echo "make vendor   refresh the dashboard's chart library from the npm registry (needs npm)"
-	@echo "make docs     check docs/openapi.yaml: valid OpenAPI 3.1, in step with the code, served"
+	@echo "make docs     build the manual (docs/, mkdocs.yml) into var/site, failing on a broken link;"
+	@echo "              check docs/openapi.yaml: valid OpenAPI 3.1, in step with the code, served"
 	@echo "make bench    load benchmarks (PostgreSQL, wrk); results in bench/results/"
 	@echo "              e.g. make bench BENCH_ARGS='--sizes demo,1m --duration 5'"
 
@@ -55,7 +56,8 @@ test-pgbouncer: $(STAMP) pgbouncer
 # Also part of `make test`; alone, for a quick answer after touching what a client can send.
 fuzz: $(STAMP)
 	$(BIN)/python scripts/test_database.py -- $(BIN)/pytest -n 2 --dist loadfile \
-		tests/test_fuzz.py tests/core/test_fuzz_regressions.py tests/core/test_serve.py
+		tests/test_fuzz.py tests/core/test_fuzz_regressions.py tests/core/test_serve.py \
+		tests/measurements/test_import_cut_off.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
@@ -64,13 +66,18 @@ lint: $(STAMP)
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/uv lock --check --quiet
 	$(BIN)/python scripts/check_requirements.py
+	$(MAKE) --no-print-directory docs
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests scripts
 	$(BIN)/ruff format src tests scripts
 
+# The manual as a site in var/site: --strict fails on a broken link or anchor and on a page
+# missing from the nav (never --quiet: under it MkDocs counts no warning). Then the checks of
+# the OpenAPI document and of the pages that list it.
 docs: $(STAMP)
-	$(BIN)/pytest -q tests/test_openapi_document.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	$(BIN)/pytest -q tests/test_openapi_document.py tests/test_docs.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -181,9 +181,9 @@ def test_a_malformed_jwt_is_refused_not_an_error(api_client, identity_provider, 
         ({"iss": "https://another-provider.example"}, "another issuer"),
         ({"aud": "another-api"}, "another audience"),
         ({"aud": None}, "lacks the claim(s) aud"),
-        ({"exp": int(time.time()) - 60}, "The token has expired."),
+        ({"exp": "60 seconds ago"}, "The token has expired."),
         ({"exp": None}, "lacks the claim(s) exp"),
-        ({"nbf": int(time.time()) + 120}, "not valid yet"),
+        ({"nbf": "in 120 seconds"}, "not valid yet"),
         ({"sub": None}, "lacks the claim(s) sub"),
         ({"scope": "openid profile"}, "grants none of this service's scopes"),
     ],
@@ -191,6 +191,13 @@ def test_a_malformed_jwt_is_refused_not_an_error(api_client, identity_provider, 
 def test_a_token_that_breaks_a_claim_rule_is_refused(
     api_client, identity_provider, sso_user, claims, message
 ):
+    # Times are taken when the test runs, not when it is collected: a slow run would
+    # otherwise start "in 120 seconds" after those seconds have passed.
+    offsets = {"60 seconds ago": -60, "in 120 seconds": 120}
+    claims = {
+        name: int(time.time()) + offsets[value] if value in offsets else value
+        for name, value in claims.items()
+    }
     token = identity_provider.access_token(SUBJECT, **claims)
 
     assert message in refused(answer(api_client, token))

@@ -214,31 +214,42 @@ LINE_BREAK_NAMES = ["plain", "two\nlines", "carriage\rreturn", "both\r\nends", '
 
 
 @pytest.fixture
-def line_break_sales(organization: Any) -> list[MeasurementRow]:
-    """30 days of one campaign per name, names with line breaks inside among them."""
-    rows = [
-        MeasurementRow(
-            "cola", "branding", name, "tv", D(2021, 1, 1) + datetime.timedelta(days=day), 1.5, None
-        )
-        for name in LINE_BREAK_NAMES
-        for day in range(30)
-    ]
-    measurement_import(organization=organization, records=typed_records(rows))
-    return rows
+def line_break_sales(organization: Any) -> None:
+    """30 days of one campaign per name, names with line breaks inside among them: stored
+    by an import before imports refused control characters in names (issue 24.6), so
+    written here without one."""
+    for name in LINE_BREAK_NAMES:
+        for day in range(30):
+            measurement(
+                organization,
+                product="cola",
+                campaign_type="branding",
+                campaign=name,
+                channel="tv",
+                date=D(2021, 1, 1) + datetime.timedelta(days=day),
+                conversions=1.5,
+            )
 
 
-def test_names_with_line_breaks_survive_a_csv_round_trip(api_client, user, auth, line_break_sales):
+def test_names_with_line_breaks_are_exported_exactly_and_an_import_refuses_them(
+    api_client, user, auth, line_break_sales
+):
     exported = whole(api_client.get(MEASUREMENTS, {"format": "csv"}, **auth))
     write_auth = {
         "HTTP_AUTHORIZATION": f"Bearer {token_issue(user=user, scopes='read write').token}"
     }
 
-    summary = upload(api_client, write_auth, exported)
-
-    assert (summary["rows"], summary["unchanged"]) == (150, 150)
     assert [row[2] for row in csv_rows(exported)[1:]] == [
         row["campaign"] for row in listed(api_client, auth, MEASUREMENTS, {})
     ]
+    response = api_client.post(MEASUREMENTS, data=exported, content_type="text/csv", **write_auth)
+    assert response.status_code == 422
+    problems = response.json()["errors"]
+    assert {problem["column"] for problem in problems} == {"campaign"}
+    assert {problem["message"][9:29] for problem in problems} == {
+        "U+000A LINE FEED at ",
+        "U+000D CARRIAGE RETU",
+    }
 
 
 def test_a_report_export_keeps_names_with_line_breaks(api_client, auth, line_break_sales):

@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime
 import gzip
 import hashlib
+import io
 from typing import Any
 
 import orjson
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
+from marketing_op.accounts.models import User
 from marketing_op.accounts.services import token_issue
 from marketing_op.measurements.models import ImportRecord, Measurement
 from tests.factories import OrganizationFactory, UserFactory, measurement
@@ -335,6 +338,48 @@ def test_the_history_lists_the_organisations_imports_newest_first(client, write_
         0,
         0,
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "rows"),
+    [
+        (GOOD + "p,branding,c,tv,2021-01-06,x\np,branding,c,tv,2021-01-07,1\n", 4),
+        (GOOD + "p,branding,c,tv\np,branding,c,tv,2021-01-07,1\n", 4),
+        (GOOD + GOOD.removeprefix(HEADER), 4),
+        ("product;campaign_type;campaign;channel;date;conversions\np;b;c;tv;2021-01-04;1,5\n", 0),
+    ],
+    ids=["a bad value", "a row of the wrong width", "repeated rows", "semicolons: none read"],
+)
+def test_a_rejected_file_is_listed_with_the_rows_it_had(client, write_auth, body, rows):
+    """The history showed "Rows 0" for every rejected file."""
+    assert upload(client, write_auth, body).status_code == 422
+
+    [rejected] = client.get("/api/marketing/imports/", **write_auth).json()["data"]
+
+    assert (rejected["status"], rejected["rows"]) == ("rejected", rows)
+    assert rejected["rows"] == (body.count("\n") - 1 if rows else 0)
+
+
+def test_the_demo_load_is_in_the_import_history_as_the_file_generate_demo_writes(
+    client, tmp_path, settings
+):
+    settings.PRODUCTION = False
+    call_command("load_demo", rows=60, seed=3, stdout=io.StringIO())
+    demo_user = User.objects.get(username=settings.DEMO_USERNAME)
+    demo_auth = {"HTTP_AUTHORIZATION": f"Bearer {token_issue(user=demo_user).token}"}
+    written = tmp_path / "demo.csv"
+    call_command("generate_demo", rows=60, seed=3, output=str(written), stderr=io.StringIO())
+
+    [record] = client.get("/api/marketing/imports/", **demo_auth).json()["data"]
+
+    assert record["status"] == "accepted"
+    assert (record["source"], record["uploaded_by"]) == ("command", "load-demo")
+    assert record["file_name"] == "demo data (60 rows, seed 3)"
+    assert (record["rows"], record["inserted"]) == (60, 60)
+    assert record["sha256"] == hashlib.sha256(written.read_bytes()).hexdigest()
+    assert record["size_bytes"] == written.stat().st_size
+    total = client.get(URL, **demo_auth).json()["meta"]["total"]
+    assert total == 60
 
 
 def test_the_history_is_paginated(client, write_auth):

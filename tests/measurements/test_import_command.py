@@ -239,7 +239,7 @@ def test_every_import_is_recorded_with_its_digest_and_counts(acme, tmp_path):
     assert accepted.sha256 == hashlib.sha256(good.read_bytes()).hexdigest()
     assert (accepted.rows, accepted.inserted, accepted.size_bytes) == (1, 1, good.stat().st_size)
     assert accepted.uploaded_by.startswith("command")
-    assert (rejected.status, rejected.problem_count, rejected.rows) == ("rejected", 1, 0)
+    assert (rejected.status, rejected.problem_count, rejected.rows) == ("rejected", 1, 1)
     assert rejected.problems[0]["column"] == "conversions"
 
 

@@ -10,6 +10,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
@@ -302,3 +303,156 @@ def test_the_indexes_that_lead_with_the_organisation_replace_the_old_ones_and_ba
     assert ["organization_id", "campaign_id"] not in old
     assert ["campaign_id"] not in new
     assert ["organization_id", "campaign_id"] in new
+
+
+BEFORE_NFC_NAMES = [("measurements", "0010_indexes_lead_with_organization")]
+CAFE, CAFE_DECOMPOSED = "Caf\u00e9", "Cafe\u0301"
+
+
+def store_named(old, organization, product, campaign_type, campaign, channel, date):
+    """One measurement with these names (and its daily summary), as the import stored them."""
+    models = {name: old.get_model("measurements", name) for name in ("Product", "Campaign")}
+    product_row, _ = models["Product"].objects.get_or_create(
+        organization=organization, name=product
+    )
+    campaign_row, _ = models["Campaign"].objects.get_or_create(
+        organization=organization, product=product_row, campaign_type=campaign_type, name=campaign
+    )
+    channel_row, _ = old.get_model("measurements", "Channel").objects.get_or_create(
+        organization=organization, name=channel
+    )
+    old.get_model("measurements", "Measurement").objects.create(
+        organization=organization,
+        campaign=campaign_row,
+        channel=channel_row,
+        date=date,
+        product_name=product,
+        campaign_type=campaign_type,
+        campaign_name=campaign,
+        channel_name=channel,
+        conversions=2.0,
+    )
+    old.get_model("measurements", "DailyConversions").objects.create(
+        organization=organization,
+        product=product_row,
+        campaign_type=campaign_type,
+        channel=channel_row,
+        date=date,
+        conversions=2.0,
+        measurements=1,
+    )
+
+
+@pytest.fixture
+def before_nfc_names():
+    """The database before names were normalised; afterwards migrated to the latest (with
+    the test's rows deleted, which the clash test leaves unmigrated)."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE_NFC_NAMES)
+    yield executor.loader.project_state(BEFORE_NFC_NAMES).apps
+    with connection.cursor() as cursor:
+        for table in (
+            "measurements_measurement",
+            "measurements_dailyconversions",
+            "measurements_campaign",
+            "measurements_product",
+            "measurements_channel",
+        ):
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def names_stored():
+    return {
+        "products": sorted(Product.objects.values_list("organization__name", "name")),
+        "campaigns": sorted(Campaign.objects.values_list("campaign_type", "name")),
+        "channels": sorted(Channel.objects.values_list("name", flat=True)),
+        "measurements": sorted(
+            Measurement.objects.values_list(
+                "product_name", "campaign_type", "campaign_name", "channel_name", "date"
+            )
+        ),
+        "daily": sorted(DailyConversions.objects.values_list("campaign_type", "date")),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_puts_every_stored_name_in_composed_form(before_nfc_names):
+    old = before_nfc_names
+    acme = old.get_model("accounts", "Organization").objects.create(name="acme")
+    globex = old.get_model("accounts", "Organization").objects.create(name="globex")
+    store_named(
+        old, acme, CAFE_DECOMPOSED, "bra\u0308nding", "e\u0301te\u0301", "te\u0301le\u0301", day(4)
+    )
+    store_named(old, acme, "cola", "branding", "winter", "tv", day(5))
+    # Another organisation may hold the other spelling: its names are its own.
+    store_named(old, globex, CAFE, "br\u00e4nding", "\u00e9t\u00e9", "t\u00e9l\u00e9", day(4))
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    composed = (CAFE, "br\u00e4nding", "\u00e9t\u00e9", "t\u00e9l\u00e9")
+    assert names_stored() == {
+        "products": [("acme", CAFE), ("acme", "cola"), ("globex", CAFE)],
+        "campaigns": [("branding", "winter"), *[("br\u00e4nding", "\u00e9t\u00e9")] * 2],
+        "channels": ["tv", "t\u00e9l\u00e9", "t\u00e9l\u00e9"],
+        "measurements": [
+            (*composed, day(4)),
+            (*composed, day(4)),
+            ("cola", "branding", "winter", "tv", day(5)),
+        ],
+        "daily": [("branding", day(5)), ("br\u00e4nding", day(4)), ("br\u00e4nding", day(4))],
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_stops_where_two_stored_names_would_become_one_and_says_how_to_resolve(
+    before_nfc_names,
+):
+    old = before_nfc_names
+    acme = old.get_model("accounts", "Organization").objects.create(name="acme")
+    store_named(old, acme, CAFE, "branding", "winter", "tv", day(4))
+    store_named(old, acme, CAFE_DECOMPOSED, "branding", "winter", "tv", day(4))
+    store_named(old, acme, "cola", "branding", "spring", "t\u00e9l\u00e9", day(5))
+    store_named(old, acme, "cola", "branding", "spring", "te\u0301le\u0301", day(6))
+    before = names_stored()
+
+    executor = MigrationExecutor(connection)
+    with pytest.raises(CommandError) as stopped:
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    message = str(stopped.value)
+    assert "Nothing was changed" in message
+    assert "Organisation 'acme'" in message
+    assert f"products {CAFE!r}, stored as 'Caf\\xe9' and 'Cafe\\u0301'" in message
+    assert "channels 't\u00e9l\u00e9', stored as 't\\xe9l\\xe9' and 'te\\u0301le\\u0301'" in message
+    assert "marketing-op migrate" in message
+    assert names_stored() == before
+    recorded = MigrationExecutor(connection).loader.applied_migrations
+    assert ("measurements", "0011_names_in_composed_form") not in recorded
+
+    # The statements the message gives rename one of each pair; then the migration runs.
+    statements = [
+        line.strip().rstrip(";")
+        for line in message.splitlines()
+        if line.strip().startswith("UPDATE")
+    ]
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert sorted(Product.objects.values_list("name", flat=True)) == [CAFE, f"{CAFE} (2)", "cola"]
+    assert sorted(Channel.objects.values_list("name", flat=True)) == [
+        "tv",
+        "t\u00e9l\u00e9",
+        "t\u00e9l\u00e9 (2)",
+    ]
+    assert sorted(Measurement.objects.values_list("product_name", "channel_name", "date")) == [
+        (CAFE, "tv", day(4)),
+        (f"{CAFE} (2)", "tv", day(4)),
+        ("cola", "t\u00e9l\u00e9", day(5)),
+        ("cola", "t\u00e9l\u00e9 (2)", day(6)),
+    ]

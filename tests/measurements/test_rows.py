@@ -76,11 +76,88 @@ def test_columns_may_come_in_any_order_and_names_are_trimmed():
     assert rows == [(2, MeasurementRow("p", "t", "c", "tv", datetime.date(2021, 1, 4), 12.5))]
 
 
-def test_quoted_fields_with_commas_and_newlines_are_read():
-    rows, problems = read(f'{HEADER}\np,t,"sale, ""big""\nsecond line",tv,2021-01-04,1\n')
+def test_quoted_fields_with_commas_and_quotes_are_read():
+    rows, problems = read(f'{HEADER}\np,t,"sale, ""big"" one",tv,2021-01-04,1\n')
 
     assert not problems
-    assert rows[0][1].campaign == 'sale, "big"\nsecond line'
+    assert rows[0][1].campaign == 'sale, "big" one'
+
+
+def test_a_line_break_inside_a_quoted_name_is_refused_at_the_line_where_the_row_ends():
+    found = problems_of(f'{HEADER}\np,t,"sale\nsecond line",tv,2021-01-04,1\n')
+
+    assert found == [
+        (
+            3,
+            "campaign",
+            "sale\\u000asecond line",
+            "contains U+000A LINE FEED at character 5, an invisible or control character "
+            "that makes names that look alike differ: remove it",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "shown", "character"),
+    [
+        ("\ufeffp", "product", "\\ufeffp", "U+FEFF ZERO WIDTH NO-BREAK SPACE at character 1"),
+        ("p\u200b", "product", "p\\u200b", "U+200B ZERO WIDTH SPACE at character 2"),
+        (
+            "p\u202egnp.exe",
+            "campaign",
+            "p\\u202egnp.exe",
+            "U+202E RIGHT-TO-LEFT OVERRIDE at character 2",
+        ),
+        (
+            "a\u2066b\u2069",
+            "channel",
+            "a\\u2066b\\u2069",
+            "U+2066 LEFT-TO-RIGHT ISOLATE at character 2",
+        ),
+        (
+            "soft\u00adhyphen",
+            "campaign_type",
+            "soft\\u00adhyphen",
+            "U+00AD SOFT HYPHEN at character 5",
+        ),
+        ("tab\tbed", "channel", "tab\\u0009bed", "U+0009 TAB at character 4"),
+        ("p\u2028q", "product", "p\\u2028q", "U+2028 LINE SEPARATOR at character 2"),
+    ],
+)
+def test_a_name_with_an_invisible_or_control_character_is_refused_naming_it(
+    name, column, shown, character
+):
+    """Issue 24.6: `p`, `\ufeffp` and `p\u200b` became three products, and a right-to-left
+    override (which shows `p\u202egnp.exe` as `pexe.png`) was accepted."""
+    values = {"product": "p", "campaign_type": "t", "campaign": "c", "channel": "tv"}
+    values[column] = name
+    line = ",".join([*values.values(), "2021-01-04", "1"])
+
+    found = problems_of(f"{HEADER}\np,t,c,tv,2021-01-03,1\n{line}\n")
+
+    assert found == [
+        (
+            3,
+            column,
+            shown,
+            f"contains {character}, an invisible or control character that makes names "
+            "that look alike differ: remove it",
+        )
+    ]
+
+
+def test_names_are_read_in_unicodes_composed_form():
+    composed, decomposed = "Caf\u00e9", "Cafe\u0301"
+    rows, problems = read(
+        f"{HEADER}\n{composed},t,\u00e9t\u00e9,tv,2021-01-04,1\n"
+        f"{decomposed},t\u0308,e\u0301te\u0301,tv,2021-01-05,2\n"
+    )
+
+    assert not problems
+    assert [row[:4] for _, row in rows] == [
+        (composed, "t", "\u00e9t\u00e9", "tv"),
+        (composed, "\u1e97", "\u00e9t\u00e9", "tv"),
+    ]
 
 
 def test_an_empty_file_is_a_problem():
@@ -108,7 +185,32 @@ def test_a_column_named_twice_is_reported():
         ("p,  ,c,tv,2021-01-04,1", "campaign_type", "  ", "must not be empty"),
         ("p,t,,tv,2021-01-04,1", "campaign", "", "must not be empty"),
         ("p,t,c,,2021-01-04,1", "channel", "", "must not be empty"),
-        ("p,t,c,tv,2021-02-30,1", "date", "2021-02-30", "is not a date of the form YYYY-MM-DD"),
+        (
+            "p,t,c,tv,2021-02-30,1",
+            "date",
+            "2021-02-30",
+            "is not a valid date: February 2021 has 28 days",
+        ),
+        (
+            "p,t,c,tv,2024-02-30,1",
+            "date",
+            "2024-02-30",
+            "is not a valid date: February 2024 has 29 days",
+        ),
+        (
+            "p,t,c,tv,2023-04-31,1",
+            "date",
+            "2023-04-31",
+            "is not a valid date: April 2023 has 30 days",
+        ),
+        (
+            "p,t,c,tv,2023-13-01,1",
+            "date",
+            "2023-13-01",
+            "is not a valid date: there is no month 13",
+        ),
+        ("p,t,c,tv,2023-01-00,1", "date", "2023-01-00", "is not a valid date: there is no day 0"),
+        ("p,t,c,tv,2021-1-4,1", "date", "2021-1-4", "is not a date of the form YYYY-MM-DD"),
         ("p,t,c,tv,04/01/2021,1", "date", "04/01/2021", "is not a date of the form YYYY-MM-DD"),
         ("p,t,c,tv,20210104,1", "date", "20210104", "is not a date of the form YYYY-MM-DD"),
         ("p,t,c,tv,2021-01-04,", "conversions", "", "is not a number"),
@@ -128,6 +230,62 @@ def test_a_column_named_twice_is_reported():
 def test_each_bad_value_is_reported_with_line_column_and_value(line, column, value, message):
     assert problems_of(f"{HEADER}\np,t,c,tv,2021-01-03,1\n{line}\n") == [
         (3, column, value, message)
+    ]
+
+
+SEMICOLON_HEADER = HEADER.replace(",", ";")
+
+
+@pytest.mark.parametrize(
+    ("text", "separator"),
+    [
+        (f"{SEMICOLON_HEADER}\np;branding;c;tv;2021-01-04;1,5\n", "semicolon"),
+        (
+            f"\ufeff{SEMICOLON_HEADER.upper()};spend\r\np;branding;c;tv;2021-01-04;1,5;2\r\n",
+            "semicolon",
+        ),
+        (f"{SEMICOLON_HEADER}\n", "semicolon"),
+        (f"{HEADER.replace(',', chr(9))}\np\tbranding\tc\ttv\t2021-01-04\t1.5\n", "tab"),
+    ],
+    ids=["decimal comma", "Excel's BOM, CRLF and spend", "header only", "tab"],
+)
+def test_a_file_separated_by_semicolons_or_tabs_is_one_problem_that_says_so(text, separator):
+    """Excel saves "CSV" with semicolons where the decimal separator is a comma: seven
+    "column is missing" problems said nothing useful. The file is refused, not read: in it,
+    ``1,5`` may be one and a half or fifteen."""
+    rows, problems = read(text)
+
+    assert rows == []
+    assert [(p.line, p.column, p.message) for p in problems.problems] == [
+        (
+            1,
+            "header",
+            f"the file looks {separator}-separated; save it as comma-separated CSV "
+            "(with a point as the decimal separator) and import it again",
+        )
+    ]
+
+
+def test_names_with_semicolons_in_a_comma_separated_file_are_read():
+    rows, problems = read(f"{HEADER}\np;q,branding;x,c;d,tv;radio,2021-01-04,1.5\n")
+
+    assert not problems
+    assert [row[:4] for _, row in rows] == [("p;q", "branding;x", "c;d", "tv;radio")]
+
+
+def test_a_semicolon_separated_header_that_lacks_a_column_is_said_to_be_so_first():
+    found = problems_of("product;campaign_type;campaign;channel;date\np;b;c;tv;2021-01-04\n")
+
+    assert [message[:37] for *_, message in found] == ["the file looks semicolon-separated; s"]
+
+
+def test_a_comma_separated_header_with_a_semicolon_in_it_is_read_as_comma_separated():
+    found = problems_of("product,campaign_type,campaign;channel,date,conversions\n")
+
+    assert [(column, message) for _, column, _, message in found] == [
+        ("campaign", "column is missing"),
+        ("channel", "column is missing"),
+        ("campaign;channel", "column is unknown"),
     ]
 
 

@@ -29,8 +29,8 @@ from marketing_op.accounts.selectors import access_token_get_active
 from marketing_op.accounts.services import token_mark_used
 from marketing_op.accounts.throttling import (
     client_address,
-    login_attempt_check,
-    login_failure_record,
+    login_attempt_begin,
+    login_attempt_succeeded,
 )
 from marketing_op.core.exceptions import PermissionDenied
 
@@ -40,22 +40,23 @@ MAX_CREDENTIAL_LENGTH = 256
 class BasicCredentials(HttpBasicAuth):
     """Username and password of an active user who belongs to an organisation.
 
-    Failed attempts are counted per username and per client address; past the limits every
-    attempt is refused with 429 until the window passes, even with the right password.
+    Attempts are counted per username and per client address before the password is
+    checked, and only failed ones stay counted; past the limits every attempt is refused
+    with 429 until the window passes, even with the right password.
     """
 
     def authenticate(self, request: HttpRequest, username: str, password: str) -> Any:
         password_login_check()
         address = client_address(request)
-        login_attempt_check(username=username, address=address)
+        login_attempt_begin(username=username, address=address)
         user = None
         if _acceptable(username) and _acceptable(password):
             user = authenticate(request, username=username, password=password)
         else:
             make_password(password[:MAX_CREDENTIAL_LENGTH].replace("\x00", ""))
         if user is None or getattr(user, "organization_id", None) is None:
-            login_failure_record(username=username, address=address)
             return None
+        login_attempt_succeeded(username=username, address=address)
         return user
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 
 class Organization(models.Model):
@@ -34,7 +35,23 @@ class User(AbstractUser):
         help_text="The identity provider's sub claim for this user (OIDC_ISSUER).",
     )
 
+    session_generation = models.PositiveIntegerField(
+        default=0,
+        help_text="Raised to end every dashboard session of the user at once (revoke-tokens).",
+    )
+
     REQUIRED_FIELDS = ["email"]
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """What a session keeps of its user and Django checks on each of its requests: as
+        Django's own (the password hash: a new password ends every session), with
+        ``session_generation`` added once it was raised, so that raising it ends them too.
+        Generation 0 keeps Django's value, so that no session ends when this is deployed."""
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        value = self.password
+        if self.session_generation:
+            value = f"{value}\x00{self.session_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class AccessToken(models.Model):

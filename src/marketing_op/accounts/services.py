@@ -183,9 +183,12 @@ class RevokedTokens:
 
 
 @transaction.atomic
-def token_revoke_all(*, user: User) -> RevokedTokens:
-    """Every access and refresh token of the user."""
+def user_sign_out_everywhere(*, user: User) -> RevokedTokens:
+    """Every access and refresh token of the user, and every dashboard session: each stops
+    working on its very next request (a session's next request finds it ended, deletes it
+    and is answered as a stranger's)."""
     now = timezone.now()
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     return RevokedTokens(
         access_tokens=AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(
             revoked_at=now

@@ -2,20 +2,31 @@
 user gets, how many sign-ins fail per username and per client address.
 
 The data endpoints and the token exchange use the throttles of this module through
-django-ninja's ``throttle=`` (they run after authentication, on ``request.auth``); the
-sign-in form (``auth.BasicCredentials``) asks ``login_attempt_check`` before it hashes a
-password. Counters live in fixed windows that start with their first event, in the shared
-cache: Redis when ``REDIS_URL`` is set (one round trip per count), else the file cache that
-the workers of one machine share. While Redis is unreachable each process counts on its own
-(``core.shared_cache``), so limits still hold, per worker, until Redis is back.
+django-ninja's ``throttle=`` (they run after authentication, on ``request.auth``). A
+password sign-in (``auth.BasicCredentials``, the dashboard's form) is counted by
+``login_attempt_begin`` before its password is checked, in one atomic step that also says
+whether it may go on, so that requests arriving at once cannot all pass a check made before
+any of them failed; a sign-in that succeeds is taken back (``login_attempt_succeeded``).
+
+Counters live in fixed windows that start with their first event, in the shared cache:
+Redis when ``REDIS_URL`` is set (one round trip per count, ``INCRBY`` is atomic), else the
+file cache that the workers of one machine share (counted under a file lock, so that
+workers do not overwrite each other's counts). While Redis is unreachable each process
+counts on its own (``core.shared_cache``), so limits still hold, per worker, until Redis is
+back.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import ipaddress
+import math
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from cachetools import TLRUCache
@@ -89,7 +100,7 @@ def _count(keys: list[str], events: int, window_seconds: int) -> list[Window]:
             pass  # the outage is noted (core.shared_cache); count in this process meanwhile
     if client is not None:
         return [_count_locally(key, events, window_seconds) for key in keys]
-    return [_count_in_cache(key, events, window_seconds) for key in keys]
+    return _count_in_cache(keys, events, window_seconds)
 
 
 def _count_on_redis(client: Any, keys: list[str], events: int, window_seconds: int) -> list[Window]:
@@ -124,21 +135,84 @@ def _count_locally(key: str, events: int, window_seconds: int) -> Window:
         return Window(window[0], window[1] - now)
 
 
-def _count_in_cache(key: str, events: int, window_seconds: int) -> Window:
-    """The file cache: a counter and the time its window started."""
-    count = cache.get(key)
-    if count is None:
-        if events and cache.add(key, events, timeout=window_seconds):
-            cache.set(f"{key}:start", time.time(), timeout=window_seconds)
-            return Window(events, window_seconds)
-        count = 0
+def _count_in_cache(keys: list[str], events: int, window_seconds: int) -> list[Window]:
+    """The file cache: per key, its count and the time its window ends, read and written
+    under the cache folder's lock (``_cache_lock``)."""
+    with _cache_lock():
+        return [_count_in_cache_entry(key, events, window_seconds) for key in keys]
+
+
+def _count_in_cache_entry(key: str, events: int, window_seconds: int) -> Window:
+    now = time.time()
+    entry = cache.get(key)
+    if not isinstance(entry, tuple) or entry[1] <= now:
+        if not events:
+            return Window(0, window_seconds)
+        entry = (0, now + window_seconds)
+    count, ends_at = int(entry[0]) + events, float(entry[1])
     if events:
+        cache.set(key, (count, ends_at), timeout=max(1, math.ceil(ends_at - now)))
+    return Window(count, ends_at - now)
+
+
+_cache_thread_lock = threading.Lock()
+
+
+@contextmanager
+def _cache_lock() -> Iterator[None]:
+    """Held while a count of the file cache is read and written back: a lock file in the
+    cache's folder (``flock``), which the workers of the machine share, as they share the
+    cache; a cache without a folder is only this process's, guarded by a thread lock."""
+    with _cache_thread_lock:
+        location = settings.CACHES["default"].get("LOCATION")
+        if not location or not settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+            yield
+            return
+        folder = Path(location)
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / "throttle.lock").open("a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+_TAKE_BACK = """
+for _, key in ipairs(KEYS) do
+    if redis.call('GET', key) and tonumber(redis.call('GET', key)) > 0 then
+        redis.call('DECR', key)
+    end
+end
+return 0
+"""
+
+
+def _take_back(keys: list[str]) -> None:
+    """Take one event back from the windows under ``keys`` that still hold one (a window
+    that ended meanwhile is not started again)."""
+    client = redis_client()
+    if client is not None and not cache_unreachable():
         try:
-            count = cache.incr(key, events)
-        except ValueError:  # the window ended meanwhile
-            return _count_in_cache(key, events, window_seconds)
-    started = float(cache.get(f"{key}:start") or time.time())
-    return Window(int(count), started + window_seconds - time.time())
+            client.eval(_TAKE_BACK, len(keys), *(cache.make_key(key) for key in keys))
+            return
+        except RedisError:
+            pass
+    if client is not None:
+        now = time.monotonic()
+        with _local_lock:
+            for key in keys:
+                window = _local_windows.get(key)
+                if window is not None and window[0] > 0 and window[1] > now:
+                    window[0] -= 1
+        return
+    with _cache_lock():
+        now = time.time()
+        for key in keys:
+            entry = cache.get(key)
+            if isinstance(entry, tuple) and entry[0] > 0 and entry[1] > now:
+                timeout = max(1, math.ceil(entry[1] - now))
+                cache.set(key, (int(entry[0]) - 1, entry[1]), timeout=timeout)
 
 
 def _retry_after(window: Window) -> int:
@@ -159,24 +233,47 @@ def _login_keys(username: str, address: str) -> list[tuple[str, int]]:
     ]
 
 
+def _lockout_refusal(windows: list[Window]) -> TooManyRequests:
+    count_throttle_rejection("lockout")
+    return TooManyRequests(
+        "Too many failed sign-in attempts; try again later.",
+        retry_after=max(_retry_after(window) for window in windows),
+    )
+
+
 def _lockout_check(keys: list[tuple[str, int]]) -> None:
     counted = _count([key for key, _ in keys], 0, FAILED_LOGIN_WINDOW_SECONDS)
-    for failures, (_, limit) in zip(counted, keys, strict=True):
-        if failures.events >= limit:
-            count_throttle_rejection("lockout")
-            raise TooManyRequests(
-                "Too many failed sign-in attempts; try again later.",
-                retry_after=_retry_after(failures),
-            )
+    spent = [
+        failures
+        for failures, (_, limit) in zip(counted, keys, strict=True)
+        if failures.events >= limit
+    ]
+    if spent:
+        raise _lockout_refusal(spent)
 
 
-def login_attempt_check(*, username: str, address: str) -> None:
-    """Refuse the exchange, right password or not, while too many recent attempts failed."""
-    _lockout_check(_login_keys(username, address))
+def login_attempt_begin(*, username: str, address: str) -> None:
+    """Count a password sign-in of the username from the address before its password is
+    checked, and refuse it (``TooManyRequests``), right password or not, when that makes
+    more than the limits allow: the count and the decision are one atomic step, so that at
+    most ``MAX_FAILED_LOGINS_PER_USERNAME`` passwords of a username are checked in a window
+    however many requests arrive at once. A refused attempt is taken back; a failed one
+    stays counted; a successful one is taken back by ``login_attempt_succeeded``."""
+    keys = _login_keys(username, address)
+    names = [key for key, _ in keys]
+    counted = _count(names, 1, FAILED_LOGIN_WINDOW_SECONDS)
+    over = [
+        window for window, (_, limit) in zip(counted, keys, strict=True) if window.events > limit
+    ]
+    if over:
+        _take_back(names)
+        raise _lockout_refusal(over)
 
 
-def login_failure_record(*, username: str, address: str) -> None:
-    _count([key for key, _ in _login_keys(username, address)], 1, FAILED_LOGIN_WINDOW_SECONDS)
+def login_attempt_succeeded(*, username: str, address: str) -> None:
+    """The password was right: the attempt that ``login_attempt_begin`` counted is not a
+    failure."""
+    _take_back([key for key, _ in _login_keys(username, address)])
 
 
 def address_attempt_check(*, address: str) -> None:

@@ -138,7 +138,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters sent apart from the SQL: the token query of every request costs a third of
-    # what client-side quoting costs (measured in the README's Performance section).
+    # what client-side quoting costs (docs/architecture/index.md, Without Redis).
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -223,7 +223,7 @@ PASSWORD_LOGIN = _env_bool("PASSWORD_LOGIN", True)
 
 # Sign-in with the company's identity provider (OpenID Connect), off while OIDC_ISSUER is
 # unset: the dashboard's "Sign in with ..." (authorization code flow with PKCE) and the
-# provider's JWT access tokens on the API. README, Configuration and Security.
+# provider's JWT access tokens on the API. docs/operations/configuration.md, docs/guide/tokens.md.
 OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip()
 OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
 OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
@@ -245,7 +245,7 @@ if PRODUCTION and OIDC_ISSUER and not OIDC_ISSUER.startswith("https://"):
 if not PASSWORD_LOGIN and not OIDC_ISSUER:
     raise ImproperlyConfigured("PASSWORD_LOGIN=false needs OIDC_ISSUER: nobody could sign in")
 RATE_LIMIT_PER_MINUTE = _env_int("RATE_LIMIT_PER_MINUTE", 600)
-# Limits a client meets (README, Security): a user's requests over all their tokens, the
+# Limits a client meets (docs/operations/security.md): a user's requests over all their tokens, the
 # token exchanges of a user, and how many proxies in front set X-Forwarded-For.
 USER_RATE_LIMIT_PER_MINUTE = _env_int("USER_RATE_LIMIT_PER_MINUTE", RATE_LIMIT_PER_MINUTE)
 TOKEN_EXCHANGES_PER_HOUR = _env_int("TOKEN_EXCHANGES_PER_HOUR", 60)
@@ -313,7 +313,14 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Django's own handlers (its plain console lines under DEBUG, runserver's lines) are
+    # replaced by the root's: every line in LOG_FORMAT. Python's warnings are logged too
+    # (core.apps).
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # /metrics (Prometheus' text format): with a token, only for `Authorization: Bearer <token>`;

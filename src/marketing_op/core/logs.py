@@ -8,10 +8,18 @@ meanwhile carries them, Django's own lines about refused requests included. A JS
 holds the fields named in ``FIELDS`` and nothing else: no request headers, no query string,
 no body. Of an exception, both formats write its type and traceback but not its message,
 which may quote a row of data or a value that a client sent. Tokens and passwords never reach a log.
+
+What a line may carry of a request is bounded, whoever wrote it (Django's own loggers
+quote the path of a refused request, or the ``Host`` header it refused): a message quotes
+at most ``MAX_LOGGED_VALUE`` characters of each value and is cut at ``MAX_LOGGED_MESSAGE``
+characters, the path field at ``MAX_LOGGED_PATH`` and the method at ``MAX_LOGGED_METHOD``,
+and Django's line about a disallowed ``Host`` quotes at most
+``MAX_LOGGED_HOST`` characters of it, once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import re
@@ -24,7 +32,13 @@ import orjson
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 """An ``X-Request-ID`` that is kept as the client sent it; any other is replaced."""
-MAX_LOGGED_PATH = 512
+MAX_LOGGED_VALUE = 512
+"""The most of one value a message quotes (Django's "Not Found: <path>" quotes the path)."""
+MAX_LOGGED_PATH = MAX_LOGGED_VALUE
+MAX_LOGGED_METHOD = 32
+MAX_LOGGED_MESSAGE = 1024
+MAX_LOGGED_HOST = 100
+DISALLOWED_HOST_LOGGER = "django.security.DisallowedHost"
 
 FIELDS = ("request_id", "organization", "method", "path", "status", "duration_ms")
 """What a record carries beside time, level, logger and message (where known)."""
@@ -44,8 +58,40 @@ def request_context_forget(**kwargs: Any) -> None:
     request_context.set(None)
 
 
+def capped(value: str, limit: int) -> str:
+    """``value``, or its first ``limit`` characters and how long it was."""
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}... ({len(value)} characters)"
+
+
 def loggable_path(path: str) -> str:
     return path[:MAX_LOGGED_PATH]
+
+
+def loggable_method(method: str | None) -> str | None:
+    return None if method is None else method[:MAX_LOGGED_METHOD]
+
+
+def loggable_message(record: logging.LogRecord) -> str:
+    """The record's message, cut to ``MAX_LOGGED_MESSAGE``; Django's refusal of a ``Host``
+    (whose message quotes the header twice, however long) says what was refused in short."""
+    if record.name == DISALLOWED_HOST_LOGGER:
+        request = getattr(record, "request", None)
+        host = str(getattr(request, "META", {}).get("HTTP_HOST", ""))
+        return (
+            f"Refused a request for a host that ALLOWED_HOSTS does not name: "
+            f"{capped(host, MAX_LOGGED_HOST)!r}"
+        )
+    message = record.getMessage()
+    if isinstance(record.args, tuple) and any(isinstance(arg, str) for arg in record.args):
+        args = tuple(
+            capped(arg, MAX_LOGGED_VALUE) if isinstance(arg, str) else arg for arg in record.args
+        )
+        # A message that is not %-formatted after all is cut as a whole below.
+        with contextlib.suppress(TypeError, ValueError):
+            message = str(record.msg) % args
+    return capped(message, MAX_LOGGED_MESSAGE)
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,11 +105,13 @@ class JsonFormatter(logging.Formatter):
             ),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": loggable_message(record),
         }
         context = request_context.get() or {}
         for field in FIELDS:
             value = getattr(record, field, context.get(field))
+            if isinstance(value, str):
+                value = value[:MAX_LOGGED_PATH]
             if value is not None:
                 entry[field] = value
         if record.exc_info and record.exc_info[0] is not None:
@@ -78,6 +126,10 @@ class PlainFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = loggable_message(record)
+        return super().formatMessage(record)
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)

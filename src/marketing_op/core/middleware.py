@@ -13,14 +13,20 @@ from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from marketing_op.core.logs import loggable_path, request_context, request_id_from
+from marketing_op.core.logs import (
+    loggable_method,
+    loggable_path,
+    request_context,
+    request_id_from,
+)
 from marketing_op.core.metrics import count_request
 
 access_log = logging.getLogger("marketing_op.access")
 
 DOCS_PREFIX = "/api/docs"
 
-# What the README promises on every response; the CSP is added outside the API docs.
+# What the manual promises on every response (docs/operations/security.md); the CSP is
+# added outside the API docs.
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -123,7 +129,7 @@ class RequestObservation:
         started = time.perf_counter()
         context: dict[str, Any] = {
             "request_id": request_id_from(request.headers.get("X-Request-ID")),
-            "method": request.method,
+            "method": loggable_method(request.method),
             "path": loggable_path(request.path),
         }
         request_context.set(context)  # until the answer is sent: see core.logs
@@ -138,7 +144,7 @@ class RequestObservation:
         )
         access_log.info(
             "%s %s %s",
-            request.method,
+            context["method"],
             context["path"],
             response.status_code,
             extra={"status": response.status_code, "duration_ms": round(seconds * 1000, 2)},

@@ -38,6 +38,10 @@ from marketing_op.dashboard.sign_in import lockout_message
 
 NEXT_SESSION_KEY = "provider_sign_in_next"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+PENDING_SIGN_IN_SECONDS = 10 * 60
+"""How long the session of a sign-in that went to the provider (its state, nonce and code
+verifier) is kept: a visitor who never comes back leaves a row that expires this soon, not
+after ``SESSION_COOKIE_AGE``."""
 
 
 def refusal_page(request: HttpRequest, message: str, status: int) -> HttpResponse:
@@ -78,6 +82,8 @@ def provider_sign_in(request: HttpRequest) -> HttpResponse:
     if throttled is not None:
         return throttled
     request.session[NEXT_SESSION_KEY] = _safe_next(request, request.GET.get("next"))
+    if not request.user.is_authenticated:  # a signed-in session keeps its own age
+        request.session.set_expiry(PENDING_SIGN_IN_SECONDS)
     callback = request.build_absolute_uri(reverse("dashboard:provider-callback"))
     try:
         return authorization_redirect(request=request, redirect_uri=callback)
@@ -118,4 +124,5 @@ def provider_callback(request: HttpRequest) -> HttpResponse:
         return refusal_page(request, refusal, 403)
     target = request.session.pop(NEXT_SESSION_KEY, None)
     login(request, user, backend=MODEL_BACKEND)
+    request.session.set_expiry(None)  # signed in: the whole SESSION_COOKIE_AGE from now
     return HttpResponseRedirect(_safe_next(request, target))

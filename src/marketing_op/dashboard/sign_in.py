@@ -17,8 +17,8 @@ from marketing_op.accounts.auth import MAX_CREDENTIAL_LENGTH
 from marketing_op.accounts.identity_provider import provider_configured
 from marketing_op.accounts.throttling import (
     client_address,
-    login_attempt_check,
-    login_failure_record,
+    login_attempt_begin,
+    login_attempt_succeeded,
 )
 from marketing_op.core.exceptions import TooManyRequests
 
@@ -42,19 +42,20 @@ class SignInForm(AuthenticationForm):
     refusal: TooManyRequests | None = None
 
     def clean(self) -> dict[str, Any]:
+        """Count the attempt before Django's form checks the password (as the token exchange
+        does); a failed one stays counted."""
         username = str(self.cleaned_data.get("username") or "")
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # no password to check: the fields say what is missing
         address = client_address(self.request) if self.request else "unknown"
         try:
-            login_attempt_check(username=username, address=address)
+            login_attempt_begin(username=username, address=address)
         except TooManyRequests as refusal:
             self.refusal = refusal
             raise ValidationError(lockout_message(refusal), code="throttled") from refusal
-        try:
-            return super().clean()
-        except ValidationError:
-            if username:
-                login_failure_record(username=username, address=address)
-            raise
+        cleaned = super().clean()
+        login_attempt_succeeded(username=username, address=address)
+        return cleaned
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)

@@ -340,12 +340,16 @@ def _upload_format(request: HttpRequest) -> tuple[str, str]:
     return file_format, charset
 
 
-def _upload_length(request: HttpRequest) -> None:
-    """An upload must say its length: a chunked body would otherwise be read as empty."""
-    if not request.META.get("CONTENT_LENGTH"):
+def _upload_length(request: HttpRequest) -> int:
+    """The length that an upload announces: a chunked body (whose end the server does not
+    tell the application) would be read as empty, and a body that ends short of its length
+    was cut off, so the import checks that it read all of it."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or "")
+    except ValueError:
         raise LengthRequired(
             "Send the upload with a Content-Length header (not chunked); nothing was imported."
-        )
+        ) from None
 
 
 def _upload_file_name(request: HttpRequest) -> str:
@@ -359,6 +363,7 @@ def _upload_file_name(request: HttpRequest) -> str:
     auth=[write_token, session_cookie],
     response={
         200: ImportSummaryResponse,
+        400: Message,
         401: Message,
         403: Message,
         411: Message,
@@ -383,7 +388,7 @@ def measurement_import(
     the same key with other content is a 422."""
     access_token = request.auth  # type: ignore[attr-defined]
     file_format, charset = _upload_format(request)
-    _upload_length(request)
+    length = _upload_length(request)
     outcome = measurement_import_file(
         organization=_organization(request),
         stream=request,  # type: ignore[arg-type]
@@ -396,6 +401,7 @@ def measurement_import(
         uploaded_by=access_token.user.username,
         idempotency_key=idempotency_key,
         bounds=UploadBounds(max_bytes=settings.MAX_UPLOAD_BYTES, max_rows=settings.MAX_UPLOAD_ROWS),
+        expected_bytes=length,
     )
     record = outcome.record
     return {

@@ -10,10 +10,11 @@ from typing import Annotated
 
 from django.db.models import Q
 from ninja import Field, Schema
-from pydantic import BeforeValidator, model_validator
+from pydantic import AfterValidator, BeforeValidator, model_validator
 
 from marketing_op.core.exceptions import InvalidFilterError
 from marketing_op.measurements.dates import FIRST_DAY, LAST_DAY
+from marketing_op.measurements.names import name_normalised
 
 DATE_ORDER_MESSAGE = "End date should be greater than start date"
 
@@ -39,8 +40,11 @@ def _iso_date_only(value: object) -> object:
 
 FilterDate = Annotated[datetime.date, BeforeValidator(_iso_date_only)]
 
-FilterName = Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")]
-"""A name as stored: at most 200 characters, never a NUL (which no database can compare)."""
+FilterName = Annotated[
+    str, Field(max_length=200, pattern=r"^[^\x00]*$"), AfterValidator(name_normalised)
+]
+"""A name as stored: at most 200 characters, never a NUL (which no database can compare),
+in Unicode's composed form (NFC), as names are stored (``measurements.names``)."""
 
 
 class MeasurementFilters(Schema):

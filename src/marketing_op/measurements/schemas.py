@@ -156,7 +156,9 @@ class ImportRejectedMessage(Schema):
 class ImportRecordOut(Schema):
     id: int
     created_at: datetime.datetime
-    uploaded_by: str = Field(description="Username of the uploader, or 'command: <login>'.")
+    uploaded_by: str = Field(
+        description="Username of the uploader, 'command: <login>', or 'load-demo'."
+    )
     source: str = Field(description="api or command.")
     file_name: str
     file_format: str = Field(description="csv or json.")
@@ -164,7 +166,9 @@ class ImportRecordOut(Schema):
     size_bytes: int
     replace: bool
     status: str = Field(description="accepted or rejected.")
-    rows: int
+    rows: int = Field(
+        description="The rows of the file; of a rejected one, those read before the import stopped."
+    )
     inserted: int
     updated: int
     unchanged: int

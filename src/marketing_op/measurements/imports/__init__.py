@@ -18,6 +18,7 @@ from marketing_op.measurements.imports.service import (
     ImportSummary,
     LengthRequired,
     UploadBounds,
+    UploadCutShort,
     measurement_import,
     measurement_import_file,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "LengthRequired",
     "MeasurementRow",
     "UploadBounds",
+    "UploadCutShort",
     "charset_known",
     "conversion_summaries_refresh",
     "day_ranges",

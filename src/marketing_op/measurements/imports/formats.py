@@ -151,7 +151,19 @@ def csv_records(lines: Iterable[str], problems: ProblemLog) -> Iterator[Record]:
     except (csv.Error, OSError, EOFError, zlib.error) as error:
         problems.add(RowProblem(1, "header", "", f"cannot be read: {error}"))
         return
-    header = [name.strip().lstrip("\ufeff").strip().lower() for name in header]
+    header = [_column_name(name) for name in header]
+    separator = _other_separator(header)
+    if separator is not None:
+        problems.add(
+            RowProblem(
+                1,
+                "header",
+                shown(",".join(header)),
+                f"the file looks {separator}-separated; save it as comma-separated CSV "
+                "(with a point as the decimal separator) and import it again",
+            )
+        )
+        return
     missing = [name for name in CSV_COLUMNS if name not in header]
     unknown = [name for name in header if name not in FILE_COLUMN_SET]
     for name in missing:
@@ -178,6 +190,7 @@ def csv_records(lines: Iterable[str], problems: ProblemLog) -> Iterator[Record]:
                         f"has {len(values)} fields, expected {width}",
                     )
                 )
+                problems.rows_left_out += 1
                 continue
             if in_order:
                 yield reader.line_num, values
@@ -189,6 +202,28 @@ def csv_records(lines: Iterable[str], problems: ProblemLog) -> Iterator[Record]:
         problems.add(RowProblem(reader.line_num + 1, "row", "", _not_text(error)))
     except (OSError, EOFError, zlib.error) as error:
         problems.add(RowProblem(reader.line_num + 1, "row", "", f"cannot be read: {error}"))
+
+
+OTHER_SEPARATORS = {";": "semicolon", "\t": "tab"}
+"""Separators of files that spreadsheets save as "CSV" in some locales (Excel, where the
+decimal separator is a comma, separates with semicolons). Such a file is refused with one
+clear problem rather than read: in it, ``1,5`` may be one and a half or fifteen."""
+
+
+def _column_name(cell: str) -> str:
+    return cell.strip().lstrip("\ufeff").strip().lower()
+
+
+def _other_separator(header: list[str]) -> str | None:
+    """The name of the separator of a header in which no comma-separated cell names a
+    column but at least two do once split on a semicolon (or a tab), else None."""
+    if any(name in FILE_COLUMN_SET for name in header):
+        return None
+    text = ",".join(header)
+    for separator, name in OTHER_SEPARATORS.items():
+        if len(FILE_COLUMN_SET.intersection(map(_column_name, text.split(separator)))) >= 2:
+            return name
+    return None
 
 
 def _not_text(error: UnicodeDecodeError) -> str:
@@ -206,6 +241,8 @@ def json_records(items: object, problems: ProblemLog) -> Iterator[Record]:
         values = json_row(number, item, problems)
         if values is not None:
             yield number, values
+        else:
+            problems.rows_left_out += 1
 
 
 def json_row(number: int, item: object, problems: ProblemLog) -> list[str] | None:
@@ -285,6 +322,8 @@ def json_list_records(
             values = json_row(reader.number, item, problems)
             if values is not None:
                 yield reader.number, values
+            else:
+                problems.rows_left_out += 1
             separator = reader.next_char()
             reader.position += 1
             if separator == "]":

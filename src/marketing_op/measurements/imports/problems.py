@@ -39,6 +39,9 @@ class ProblemLog:
 
     problems: list[RowProblem] = field(default_factory=list)
     count: int = 0
+    rows_left_out: int = 0
+    """Rows that a source read but left out for their shape (a CSV row of the wrong width,
+    a JSON item that is not a row object): rows of the file all the same."""
 
     def add(self, problem: RowProblem) -> None:
         self.count += 1

@@ -36,7 +36,12 @@ from marketing_op.measurements.imports.staging import (
     duplicates_check,
     staging_drop,
 )
-from marketing_op.measurements.imports.streams import ContentTooLarge, HashingReader, open_text
+from marketing_op.measurements.imports.streams import (
+    BodyCutShort,
+    ContentTooLarge,
+    HashingReader,
+    open_text,
+)
 from marketing_op.measurements.imports.summaries import (
     as_date,
     changed_days,
@@ -85,6 +90,13 @@ class LengthRequired(ApplicationError):
     """An upload without a Content-Length (e.g. chunked), which would be read as empty."""
 
     status_code = 411
+
+
+class UploadCutShort(ApplicationError):
+    """An upload that ended before its Content-Length: the client stopped sending (400).
+    Nothing is stored or recorded, and its Idempotency-Key stays free for the whole file."""
+
+    status_code = 400
 
 
 @dataclass(frozen=True)
@@ -241,6 +253,7 @@ def measurement_import_file(
     uploaded_by: str = "",
     idempotency_key: str | None = None,
     bounds: UploadBounds | None = None,
+    expected_bytes: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportOutcome:
     """Import a CSV (plain or gzip, in ``charset``) or JSON file, all or nothing, and record
@@ -251,19 +264,23 @@ def measurement_import_file(
     raised with the record). With ``idempotency_key``, an earlier accepted import with the
     same key and the same content is returned instead of importing again, and one with other
     content raises :class:`IdempotencyKeyReused`. More bytes (as sent or inflated) or rows
-    than ``bounds`` allow raise :class:`PayloadTooLarge` and write nothing.
+    than ``bounds`` allow raise :class:`PayloadTooLarge` and write nothing. With
+    ``expected_bytes`` (an upload's Content-Length), a stream that ends short of it raises
+    :class:`UploadCutShort` before anything is committed, and nothing is recorded.
     """
     started = time.monotonic()
     bounds = bounds or UploadBounds()
-    raw = HashingReader(stream, limit=bounds.max_bytes)
+    raw = HashingReader(stream, limit=bounds.max_bytes, expected=expected_bytes)
     try:
         if idempotency_key:
             earlier = import_record_get_by_key(organization=organization, key=idempotency_key)
             if earlier is not None:
                 return _replay(record=earlier, raw=raw, started=started)
         problems = ProblemLog()
+        rows_read = [0]
 
         def report(rows: int) -> None:
+            rows_read[0] = rows
             if progress is not None:
                 progress(rows, raw.bytes_read)
 
@@ -310,7 +327,7 @@ def measurement_import_file(
             raw.drain()
             rejected.record = history(
                 status=ImportRecord.REJECTED,
-                rows=0,
+                rows=rows_read[0] + problems.rows_left_out,
                 problem_count=problems.count,
                 problems=[problem.as_dict() for problem in problems.problems],
             )
@@ -325,6 +342,13 @@ def measurement_import_file(
             if earlier is None:
                 raise
             return _replay(record=earlier, raw=raw, started=started)
+    except BodyCutShort as error:
+        count_import(result="rejected", rows=0, seconds=time.monotonic() - started)
+        raise UploadCutShort(
+            f"The upload ended after {error.received} of the {error.expected} bytes that its "
+            "Content-Length announced (the connection was cut); nothing was imported. Send "
+            "the whole file again (with the same Idempotency-Key, if it had one)."
+        ) from error
     except ContentTooLarge as error:
         count_import(result="rejected", rows=0, seconds=time.monotonic() - started)
         what = "bytes" if error.unit == "bytes" else "rows"

@@ -20,6 +20,19 @@ CHARSETS = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1", "iso8859-15", 
 """The text encodings an upload may name (by any of Python's names for them)."""
 
 
+class BodyCutShort(Exception):
+    """The stream ended before the length that its sender announced (a cut-off upload).
+
+    Not an ``OSError``: the readers of a file report those as problems of the file, and a
+    cut-off upload is no file at all (nothing of it may be stored, and nothing recorded).
+    """
+
+    def __init__(self, expected: int, received: int) -> None:
+        super().__init__(f"the stream ended after {received} of {expected} bytes")
+        self.expected = expected
+        self.received = received
+
+
 class ContentTooLarge(Exception):
     """More bytes (as sent or inflated) or more rows than the limit were offered."""
 
@@ -41,13 +54,23 @@ def charset_known(name: str) -> str | None:
 class HashingReader(io.RawIOBase):
     """Reads a binary stream while computing its SHA-256 and counting its bytes.
 
-    With ``limit``, reading past ``limit`` bytes raises :class:`ContentTooLarge`.
+    With ``limit``, reading past ``limit`` bytes raises :class:`ContentTooLarge`. With
+    ``expected`` (an upload's Content-Length), an end of the stream before that many bytes
+    raises :class:`BodyCutShort`: a server hands a body whose client stopped sending (or
+    half-closed) to the application as a short stream, whose end looks like any other.
     """
 
-    def __init__(self, stream: BinaryIO | IO[bytes], *, limit: int | None = None) -> None:
+    def __init__(
+        self,
+        stream: BinaryIO | IO[bytes],
+        *,
+        limit: int | None = None,
+        expected: int | None = None,
+    ) -> None:
         super().__init__()
         self._stream = stream
         self._limit = limit
+        self._expected = expected
         self._sha256 = hashlib.sha256()
         self.bytes_read = 0
 
@@ -57,6 +80,8 @@ class HashingReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         data = self._stream.read(len(buffer))
         if not data:
+            if self._expected is not None and self.bytes_read < self._expected:
+                raise BodyCutShort(self._expected, self.bytes_read)
             return 0
         size = len(data)
         self.bytes_read += size

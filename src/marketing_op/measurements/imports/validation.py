@@ -9,8 +9,10 @@ the read; nothing is raised.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import math
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 
@@ -24,11 +26,23 @@ from marketing_op.measurements.imports.formats import (
 )
 from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, shown, storable
 from marketing_op.measurements.models import MAX_CONVERSIONS, MAX_SPEND
+from marketing_op.measurements.names import (
+    character_described,
+    hidden_character,
+    hidden_characters_escaped,
+    name_normalised,
+)
 
 MAX_NAME_LENGTH = 200
 MAX_CACHED_DATES = 100_000
 MIN_NORMAL = sys.float_info.min
 PROGRESS_EVERY = 25_000
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MONTHS = (
+    *("January", "February", "March", "April", "May", "June", "July", "August"),
+    *("September", "October", "November", "December"),
+)
+"""In English whatever the locale (``calendar.month_name`` follows the locale)."""
 UNKNOWN = "\\N"
 """An unknown spend in COPY text (SQL NULL)."""
 
@@ -102,9 +116,10 @@ class RowChecker:
             progress(count)
 
     def _name(self, line: int, column: str, value: str) -> str | None:
-        name = value.strip()
+        name = name_normalised(value.strip())
         if self.quoted_names:
             name = formula_unquoted(name)
+        hidden = hidden_character(name) if storable(name) else None
         if not name:
             self.problems.add(RowProblem(line, column, shown(value), "must not be empty"))
         elif len(name) > MAX_NAME_LENGTH:
@@ -117,6 +132,18 @@ class RowChecker:
             self.problems.add(
                 RowProblem(
                     line, column, shown(value), "contains a NUL character or invalid Unicode"
+                )
+            )
+        elif hidden is not None:
+            position, character = hidden
+            self.problems.add(
+                RowProblem(
+                    line,
+                    column,
+                    shown(hidden_characters_escaped(value)),
+                    f"contains {character_described(character)} at character {position}, "
+                    "an invisible or control character that makes names that look alike "
+                    "differ: remove it",
                 )
             )
         else:
@@ -140,14 +167,15 @@ class RowChecker:
 
     def _new_date(self, line: int, value: str) -> str:
         text = value.strip()
-        try:
-            if len(text) != 10 or text[4] != "-" or text[7] != "-":
-                raise ValueError(text)
-            day = datetime.date.fromisoformat(text)
-        except ValueError:
+        if not ISO_DATE.fullmatch(text):
             self.problems.add(
                 RowProblem(line, "date", shown(value), "is not a date of the form YYYY-MM-DD")
             )
+            return ""
+        try:
+            day = datetime.date.fromisoformat(text)
+        except ValueError:
+            self.problems.add(RowProblem(line, "date", shown(value), _no_such_day(text)))
             return ""
         if not FIRST_DAY <= day <= LAST_DAY:
             self.problems.add(
@@ -199,6 +227,19 @@ class RowChecker:
             float(conversions),
             None if spend == UNKNOWN else float(spend),
         )
+
+
+def _no_such_day(text: str) -> str:
+    """What is wrong with a date of the form YYYY-MM-DD that the calendar does not have."""
+    year, month, day = (int(part) for part in text.split("-"))
+    if not 1 <= month <= 12:
+        return f"is not a valid date: there is no month {month}"
+    if year == 0:
+        return "is not a valid date: there is no year 0"
+    days = calendar.monthrange(year, month)[1]
+    if day == 0:
+        return "is not a valid date: there is no day 0"
+    return f"is not a valid date: {MONTHS[month - 1]} {year} has {days} days"
 
 
 def _bad_number(value: str, largest: float) -> str:

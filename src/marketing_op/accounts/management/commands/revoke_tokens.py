@@ -5,13 +5,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from marketing_op.accounts.models import User
-from marketing_op.accounts.services import token_revoke_all
+from marketing_op.accounts.services import user_sign_out_everywhere
 
 
 class Command(BaseCommand):
     help = (
-        "Revoke every access and refresh token of a user: each stops working on its very "
-        "next request."
+        "Sign a user out everywhere: revoke every access and refresh token and end every "
+        "dashboard session of the user; each stops working on its very next request."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -21,8 +21,8 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user named {username!r}.")
-        revoked = token_revoke_all(user=user)
+        revoked = user_sign_out_everywhere(user=user)
         self.stdout.write(
             f"Revoked {revoked.access_tokens} token(s) and {revoked.refresh_tokens} refresh "
-            f"token(s) of {username!r}"
+            f"token(s) of {username!r}, and ended their dashboard sessions"
         )
