@@ -145,6 +145,14 @@ def test_an_inconsistent_file_is_refused_with_line_and_column(
     assert problem in refusal(text)
 
 
+def test_channel_names_are_stored_as_measurements_store_them() -> None:
+    curves = read("channel,form,beta,lam\nCafe\u0301,logistic,1,1\n")
+    assert list(curves) == ["Caf\u00e9"]
+    assert refusal("channel,form,beta,lam\np\u202egnp.exe,logistic,1,1\n") == [
+        (2, "channel", "contains U+202E RIGHT-TO-LEFT OVERRIDE at character 2: remove it")
+    ]
+
+
 def test_every_problem_of_a_file_is_reported_at_once() -> None:
     problems = refusal("channel,form,beta,lam\n,logistic,1,1\ntv,logistic,0,1\ntv,cubic,1,1\n")
     assert problems == [

@@ -24,6 +24,12 @@ import numpy as np
 
 from marketing_op.measurements.imports.formats import MAX_LINE_CHARS, bounded_lines
 from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, shown, storable
+from marketing_op.measurements.names import (
+    character_described,
+    hidden_character,
+    hidden_characters_escaped,
+    name_normalised,
+)
 from marketing_op.planning.curves import HillCurve, LogisticCurve, PointsCurve, ResponseCurve
 
 MAX_DRAWS = 4_000
@@ -165,7 +171,19 @@ def curves_read(rows: Iterable[Row], problems: ProblemLog) -> dict[str, Response
 
 
 def _channel_name(line: int, value: str, problems: ProblemLog) -> str | None:
-    name = value.strip()
+    """The channel's name as measurements store it (NFC), or None with its problem."""
+    name = name_normalised(value.strip())
+    hidden = hidden_character(name)
+    if hidden is not None:
+        problems.add(
+            RowProblem(
+                line,
+                "channel",
+                shown(hidden_characters_escaped(value)),
+                f"contains {character_described(hidden[1])} at character {hidden[0]}: remove it",
+            )
+        )
+        return None
     if not name or len(name) > MAX_NAME_LENGTH or not storable(name):
         problems.add(
             RowProblem(
