@@ -48,7 +48,8 @@ def ask_for_a_report(query: str, http_client: Client, conversation: Conversation
 
 def _cell(column: str, row: dict) -> object:
     if column in COMPARED:
-        return row[column]["conversions"]
+        # A row whose comparison period holds no measurement has no `previous` at all.
+        return None if row[column] is None else row[column]["conversions"]
     return row[column]
 
 
