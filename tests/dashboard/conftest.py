@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.dashboard.browser import (
     PROVIDER_NAME,
@@ -64,8 +65,7 @@ def site(
 
 @pytest.fixture(scope="module")
 def browser(site: str) -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="dev dependency missing")
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
         )
