@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.factories import measurement
+from tests.factories import measurements_bulk
 
 pytestmark = [pytest.mark.api, pytest.mark.django_db]
 
@@ -17,17 +17,20 @@ DATA_ENDPOINTS = [MEASUREMENTS, SHARES, "/api/marketing/stats/channels-sales-per
 @pytest.fixture
 def month(organization):
     """45 rows: 3 channels a day, 15 days from 2021-02-22, two products."""
-    for offset in range(15):
-        day = datetime.date(2021, 2, 22) + datetime.timedelta(offset)
-        for number, channel in enumerate(["tv", "radio", "facebook"]):
-            measurement(
-                organization,
-                product="cola" if number else "lemonade",
-                campaign=f"wave {offset % 2}",
-                channel=channel,
-                date=day,
-                conversions=round(10.0 * (offset + 1) + number / 3, 6),
-            )
+    measurements_bulk(
+        organization,
+        [
+            {
+                "product": "cola" if number else "lemonade",
+                "campaign": f"wave {offset % 2}",
+                "channel": channel,
+                "date": datetime.date(2021, 2, 22) + datetime.timedelta(offset),
+                "conversions": round(10.0 * (offset + 1) + number / 3, 6),
+            }
+            for offset in range(15)
+            for number, channel in enumerate(["tv", "radio", "facebook"])
+        ],
+    )
 
 
 def links(response):
