@@ -141,7 +141,7 @@ def test_data_endpoints_need_a_valid_bearer_token(api_client, user, endpoint, he
     response = api_client.get(endpoint, **({"HTTP_AUTHORIZATION": header} if header else {}))
 
     assert response.status_code == 401
-    assert response.json()["detail"]
+    assert response.json() == {"detail": "Missing, invalid or expired credentials."}
 
 
 def test_the_old_share_path_answers_like_the_new_one(api_client, auth, month):
@@ -355,14 +355,22 @@ def test_if_none_match_star_does_not_hide_a_bad_request(api_client, auth, month,
     assert response.json() == {"detail": "End date should be greater than start date"}
 
 
-@pytest.mark.parametrize("query", ["cursor=bnVsbA", "cursor=WyJhIl0&offset=5"])
-def test_if_none_match_star_does_not_hide_a_bad_cursor(api_client, auth, month, query):
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [
+        ("cursor=bnVsbA", "The cursor is not one that this list gave out."),
+        ("cursor=WyJhIl0&offset=5", "Give either offset or cursor, not both."),
+    ],
+)
+def test_if_none_match_star_does_not_hide_a_bad_cursor(api_client, auth, month, query, detail):
     response = api_client.get(f"{MEASUREMENTS}?{query}", HTTP_IF_NONE_MATCH="*", **auth)
 
     assert response.status_code == 400
+    assert response.json() == {"detail": detail}
 
 
 def test_if_none_match_star_gets_304_for_a_valid_request(api_client, auth, month):
     response = api_client.get(MEASUREMENTS + "?page_size=2", HTTP_IF_NONE_MATCH="*", **auth)
 
     assert response.status_code == 304
+    assert response.content == b""
