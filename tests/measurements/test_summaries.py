@@ -330,7 +330,7 @@ filter_sets = st.builds(
     optional_days,
 )
 read_settings = settings(
-    max_examples=60,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
