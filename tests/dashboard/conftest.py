@@ -26,13 +26,15 @@ from tests.servers import COMMAND, server_environment, start_server, stop_server
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(
     tmp_path_factory: pytest.TempPathFactory, identity_provider_server: IdentityProvider
 ) -> Iterator[str]:
     """The real server on a fresh database with the demo data, static files collected,
     signing in through the test identity provider too (and a user of the demo organisation
-    with its OpenID subject)."""
+    with its OpenID subject). One for the session: the browser tests and the quality tests
+    share it (a minute of setup each under load); each test asks the API for what it
+    expects, so what another test imported changes no expectation."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"No Chromium at {CHROMIUM}: `make test` installs Debian's chromium package "
@@ -63,7 +65,7 @@ def site(
     stop_server(process)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(site: str) -> Iterator[Any]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
