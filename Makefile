@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
 .PHONY: help install run serve test test-postgres test-sqlite test-pgbouncer fuzz lint format docs bench lock \
-        vendor chromium pgbouncer docker-build docker-up docker-down clean
+        vendor chromium pgbouncer redis docker-build docker-up docker-down clean
 
 help:
 	@echo "make run      start the service with demo data on http://localhost:8000"
@@ -40,8 +40,14 @@ run: $(RUNTIME_STAMP)
 	$(BIN)/marketing-op load-demo --if-empty
 	$(BIN)/marketing-op serve
 
-test: $(STAMP) chromium pgbouncer
-	$(BIN)/python scripts/test_database.py -- $(MAKE) --no-print-directory test-postgres test-sqlite test-pgbouncer
+# The tests run in a random order (pytest-randomly), one seed for the three passes, printed
+# first: `make test SEED=N` runs them again in the order of that run.
+test: $(STAMP) chromium pgbouncer redis
+	@seed=$(SEED); seed=$${seed:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "make test: the tests in random order, seed $$seed (make test SEED=$$seed repeats it)"; \
+	PYTEST_ADDOPTS="$$PYTEST_ADDOPTS --randomly-seed=$$seed" TEST_REDIS_SERVER=$(REDIS_SERVER) \
+	$(BIN)/python scripts/test_database.py -- \
+		$(MAKE) --no-print-directory test-postgres test-sqlite test-pgbouncer
 
 test-postgres: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile
@@ -132,3 +138,9 @@ chromium:
 PGBOUNCER ?= /usr/sbin/pgbouncer
 pgbouncer:
 	$(call debian_package,$(PGBOUNCER),pgbouncer,the PgBouncer tests,PGBOUNCER)
+
+# Debian's Redis, from which make test starts a throwaway server where none answers at
+# 127.0.0.1:6379 (the tests of several servers share one).
+REDIS_SERVER ?= /usr/bin/redis-server
+redis:
+	$(call debian_package,$(REDIS_SERVER),redis-server,the tests of several servers,REDIS_SERVER)

@@ -6,8 +6,11 @@ server that pytest-postgresql's ``PostgreSQLExecutor`` starts from the local bin
 (``TEST_POSTGRES_BINDIR``, else ``pg_config --bindir``, else the newest
 /usr/lib/postgresql/*/bin) and that is removed afterwards. With neither, the run fails.
 Each run gets a test database name of its own, so that runs sharing a server never touch
-each other's databases, and the same name as its cache key prefix in Redis at
-127.0.0.1:6379, used when it answers.
+each other's databases, and the same name as its cache key prefix in Redis: ``REDIS_URL``
+when it is set, else the Redis at ``TEST_REDIS_HOST``:``TEST_REDIS_PORT`` (127.0.0.1:6379)
+when one answers, else a throwaway ``redis-server`` (``TEST_REDIS_SERVER``, else the one on
+the ``PATH``, else /usr/bin/redis-server) on a free port, without persistence, stopped
+afterwards. With none, the run fails and says why.
 
 Usage: python scripts/test_database.py -- COMMAND [ARGS...]
 """
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from pytest_postgresql.executors import PostgreSQLExecutor
 
+REDIS_START_SECONDS = 20
 SERVER_ACCOUNT = "postgres"
 """PostgreSQL refuses to run as root: as root, the throwaway server runs as this account."""
 
@@ -105,6 +109,44 @@ def throwaway_server(folder: Path) -> PostgreSQLExecutor:
     )
 
 
+def redis_server() -> str:
+    """The local ``redis-server``, or exit with a message saying what was looked for."""
+    candidates = [os.environ.get("TEST_REDIS_SERVER", "")]
+    if not candidates[0]:
+        candidates = [shutil.which("redis-server") or "", "/usr/bin/redis-server"]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    sys.exit(
+        "No Redis for the tests: none answers at "
+        f"{os.environ.get('TEST_REDIS_HOST', '127.0.0.1')}:"
+        f"{os.environ.get('TEST_REDIS_PORT', '6379')}, REDIS_URL is not set, and no "
+        f"redis-server was found in {[c for c in candidates if c]}. Install Debian's "
+        "redis-server package (make test does, with apt-get) or start a Redis."
+    )
+
+
+def throwaway_redis(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A Redis on a free port of 127.0.0.1 that keeps nothing on disk, once it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "redis.log")],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + REDIS_START_SECONDS
+    while not answers("127.0.0.1", port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log = folder / "redis.log"
+            sys.exit(
+                f"The throwaway Redis did not start on 127.0.0.1:{port}: "
+                + (log.read_text()[-2000:] if log.exists() else "no log")
+            )
+        time.sleep(0.05)
+    return process, port
+
+
 def main() -> int:
     command = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else sys.argv[1:]
     environment = dict(os.environ)
@@ -112,6 +154,8 @@ def main() -> int:
     port = int(environment.get("TEST_POSTGRES_PORT", "5432"))
     folder: Path | None = None
     server: PostgreSQLExecutor | None = None
+    redis_folder: Path | None = None
+    redis: subprocess.Popen[bytes] | None = None
     try:
         if not environment.get("DATABASE_URL"):
             if answers(host, port):
@@ -130,11 +174,31 @@ def main() -> int:
         environment.setdefault(
             "TEST_DATABASE_NAME", f"test_marketing_op_{os.getpid()}_{int(time.time())}"
         )
-        if "REDIS_URL" not in environment and answers("127.0.0.1", 6379):
-            environment["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        if not environment.get("REDIS_URL"):
+            redis_host = environment.get("TEST_REDIS_HOST", "127.0.0.1")
+            redis_port = int(environment.get("TEST_REDIS_PORT", "6379"))
+            if answers(redis_host, redis_port):
+                environment["REDIS_URL"] = f"redis://{redis_host}:{redis_port}/0"
+            else:
+                redis_folder = Path(tempfile.mkdtemp(prefix="marketing-op-redis-"))
+                redis, redis_port = throwaway_redis(redis_folder)
+                print(
+                    f"Started a throwaway Redis on 127.0.0.1:{redis_port} in {redis_folder}",
+                    file=sys.stderr,
+                )
+                environment["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
         environment.setdefault("CACHE_KEY_PREFIX", environment["TEST_DATABASE_NAME"])
         return subprocess.run(command, env=environment).returncode
     finally:
+        if redis is not None:
+            redis.terminate()
+            try:
+                redis.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                redis.kill()
+                redis.wait()
+        if redis_folder is not None:
+            shutil.rmtree(redis_folder, ignore_errors=True)
         if server is not None and server.running():
             server.stop()
         if folder is not None:

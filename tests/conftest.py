@@ -16,7 +16,11 @@ from tests.contract import ContractClient
 from tests.factories import OrganizationFactory, UserFactory
 from tests.identity_provider import AUDIENCE, CLIENT_ID, CLIENT_SECRET, IdentityProvider
 
-pytest_plugins = ["tests.postgres_servers"]  # streaming_replica: a primary and its replica
+pytest_plugins = [
+    "tests.postgres_servers",  # streaming_replica: a primary and its replica
+    "tests.plugins.every_item_runs",  # a run fails when an item it collected did not run
+    "pytester",  # the tests of that check run pytest on test files of their own
+]
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """``scripts/test_database.py`` (what ``make test`` runs its pytest runs with): where no
-PostgreSQL answers, it starts a throwaway server from the local binaries and removes it
-afterwards; with neither a server nor the binaries, the run fails and says why."""
+PostgreSQL or no Redis answers, it starts a throwaway server from the local binaries and
+removes it afterwards; with neither a server nor the binaries, the run fails and says why.
+(``make test`` installs the binaries: the tests of the throwaway PostgreSQL and of the
+replicas need them, so a machine without them fails here rather than skipping.)"""
 
 from __future__ import annotations
 
@@ -10,8 +12,6 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "test_database.py"
 SHOW_SERVER = (
@@ -51,9 +51,6 @@ def answers(port: int) -> bool:
 
 def test_without_a_server_a_throwaway_one_is_started_and_removed():
     finished = run([sys.executable, "-c", SHOW_SERVER])
-    if "No PostgreSQL for the tests" in finished.stderr:
-        pytest.skip(f"no local PostgreSQL binaries to start a server from: {finished.stderr}")
-
     assert finished.returncode == 0, finished.stderr
     started = re.search(r"throwaway PostgreSQL on 127\.0\.0\.1:(\d+) in (\S+)", finished.stderr)
     assert started, finished.stderr
@@ -69,3 +66,45 @@ def test_without_a_server_or_binaries_the_run_fails_and_says_why(tmp_path):
     assert finished.returncode != 0
     assert "No PostgreSQL for the tests" in finished.stderr
     assert str(tmp_path) in finished.stderr
+
+
+SHOW_REDIS = (
+    "import os, redis; "
+    "client = redis.Redis.from_url(os.environ['REDIS_URL']); "
+    "print(client.ping(), client.connection_pool.connection_kwargs['port'])"
+)
+
+
+def run_without_redis(command: list[str], **environment: str) -> subprocess.CompletedProcess[str]:
+    """The script with the run's database, no ``REDIS_URL`` and its default Redis at a
+    closed port."""
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env.update(TEST_REDIS_HOST="127.0.0.1", TEST_REDIS_PORT=str(closed_port()))
+    env.update(environment)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_without_redis_a_throwaway_one_is_started_and_removed():
+    finished = run_without_redis([sys.executable, "-c", SHOW_REDIS])
+
+    assert finished.returncode == 0, finished.stderr
+    started = re.search(r"throwaway Redis on 127\.0\.0\.1:(\d+) in (\S+)", finished.stderr)
+    assert started, finished.stderr
+    port, folder = int(started[1]), Path(started[2])
+    assert finished.stdout.split() == ["True", str(port)]
+    assert not answers(port)
+    assert not folder.exists()
+
+
+def test_without_redis_or_its_binary_the_run_fails_and_says_why(tmp_path):
+    finished = run_without_redis(["true"], TEST_REDIS_SERVER=str(tmp_path / "redis-server"))
+
+    assert finished.returncode != 0
+    assert "No Redis for the tests" in finished.stderr
+    assert str(tmp_path / "redis-server") in finished.stderr

@@ -148,7 +148,12 @@ def test_last_used_at_is_written_at_most_once_a_minute(
 def test_a_user_without_organisation_gets_no_token(api_client, db):
     UserFactory(username="loner", organization=None)
 
-    assert exchange(api_client, username="loner").status_code == 401
+    response = exchange(api_client, username="loner")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "Missing, invalid or expired credentials."
+    }  # as for a wrong password
 
 
 def test_scope_read_write_is_granted_on_request_and_unknown_scopes_are_refused(api_client, user):

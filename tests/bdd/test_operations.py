@@ -34,6 +34,13 @@ def ask_ready(http_client: Client, conversation: Conversation) -> None:
     conversation.response = http_client.get("/api/ready/")
 
 
+@given(parsers.parse('my Prometheus has scraped the metrics with the token "{token}"'))
+def scraped_metrics(token: str, conversation: Conversation) -> None:
+    scraped = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert scraped.status_code == 200
+    conversation.seen.append({"metrics": scraped.content.decode()})
+
+
 @when(parsers.parse('my Prometheus scrapes the metrics with the token "{token}"'))
 def scrape_metrics(token: str, conversation: Conversation) -> None:
     conversation.response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -54,18 +61,29 @@ def told_status(status: str, code: int, conversation: Conversation) -> None:
     assert conversation.body == {"status": status}
 
 
-@then(parsers.parse('the metrics count the answer of "{endpoint}" with status {status:d}'))
-def metrics_count(endpoint: str, status: int, conversation: Conversation) -> None:
-    assert conversation.response.status_code == 200
+def answers_counted(metrics: str, endpoint: str, status: int) -> float:
+    """``marketing_op_http_requests_total`` of GET ``endpoint`` answered ``status``."""
     counted = [
-        sample
-        for family in text_string_to_metric_families(conversation.response.content.decode())
+        sample.value
+        for family in text_string_to_metric_families(metrics)
         for sample in family.samples
         if sample.name == "marketing_op_http_requests_total"
         and sample.labels == {"endpoint": endpoint, "method": "GET", "status": str(status)}
     ]
-    assert counted
-    assert counted[0].value >= 1
+    assert len(counted) <= 1, counted
+    return counted[0] if counted else 0.0
+
+
+@then(parsers.parse('the metrics count one more answer of "{endpoint}" with status {status:d}'))
+def metrics_count(endpoint: str, status: int, conversation: Conversation) -> None:
+    """The counters live as long as the process: the scrape before the request is the
+    reference, and the request adds exactly one."""
+    assert conversation.response.status_code == 200
+    before = [seen["metrics"] for seen in conversation.seen if "metrics" in seen]
+    assert len(before) == 1
+    now = answers_counted(conversation.response.content.decode(), endpoint, status)
+
+    assert now - answers_counted(before[0], endpoint, status) == 1
 
 
 @then(parsers.parse('the answer carries the request id "{request_id}"'))

@@ -26,6 +26,7 @@ from tests.postgres_servers import DATABASE, StreamingReplica
 from tests.servers import COMMAND, free_port, server_environment, start_server, stop_server
 
 USERNAME, PASSWORD = "ana", "a long passphrase for ana"
+IMPORTER = "bo"  # of another organisation, with the same password
 METRICS_TOKEN = "metrics-token-for-the-replica-tests"
 HEADER = "product,campaign_type,campaign,channel,date,conversions,spend\n"
 CHANNELS = ("tv", "radio", "search")
@@ -74,8 +75,8 @@ def get(base: str, path: str, token: str, timeout: float = 10.0) -> tuple[int, b
         return error.code, error.read()
 
 
-def token_get(base: str, scope: str = "read") -> str:
-    basic = base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
+def token_get(base: str, scope: str = "read", username: str = USERNAME) -> str:
+    basic = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
     request = urllib.request.Request(
         f"{base}/api/auth/token/?scope={scope.replace(' ', '%20')}",
         headers={"Authorization": f"Basic {basic}"},
@@ -95,15 +96,22 @@ def import_post(base: str, token: str, body: bytes) -> dict[str, Any]:
         return json.load(response)["data"]
 
 
-def service_read_the_replica(servers: StreamingReplica) -> bool:
-    """Whether a connection of the service to the replica last read the measurements."""
+def service_read_the_replica(servers: StreamingReplica, since: Any = None) -> bool:
+    """Whether a connection of the service to the replica last read the measurements
+    (at ``since``, the replica's clock, or later)."""
     with servers.replica.connect("postgres") as connection:
         found = connection.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
-            "AND query LIKE %s AND pid <> pg_backend_pid()",
-            [DATABASE, "%measurements_%"],
+            "AND query LIKE %s AND pid <> pg_backend_pid() "
+            "AND (%s::timestamptz IS NULL OR state_change >= %s::timestamptz)",
+            [DATABASE, "%measurements_%", since, since],
         ).fetchone()
     return bool(found and found[0])
+
+
+def replica_clock(servers: StreamingReplica) -> Any:
+    with servers.replica.connect("postgres") as connection:
+        return connection.execute("SELECT clock_timestamp()").fetchone()[0]
 
 
 def replica_connections_close(servers: StreamingReplica) -> None:
@@ -130,7 +138,8 @@ def replica_used_within(servers: StreamingReplica, base: str, token: str, second
 def service(streaming_replica: StreamingReplica, tmp_path_factory) -> Iterator[tuple[str, str]]:
     """The production server on the primary, with the replica and a replica that never
     answers (a closed port); every answer computed (no answer cache), no rate limit in the
-    way of the load. The organisation holds 30 days of measurements."""
+    way of the load. acme holds 30 days of measurements; globex, nothing until the import
+    test imports into it."""
     servers = streaming_replica
     home = tmp_path_factory.mktemp("replicas")
     environment = server_environment(home, servers.primary.url())
@@ -146,6 +155,9 @@ def service(streaming_replica: StreamingReplica, tmp_path_factory) -> Iterator[t
     run("migrate", "-v", "0", environment=environment)
     run("create-organization", "acme", environment=environment)
     run("create-user", "--organization", "acme", "--username", USERNAME, environment=environment)
+    # The import test's own organisation: what it adds is never in acme's answers.
+    run("create-organization", "globex", environment=environment)
+    run("create-user", "--organization", "globex", "--username", IMPORTER, environment=environment)
     run(
         "import",
         "-",
@@ -166,7 +178,9 @@ def service(streaming_replica: StreamingReplica, tmp_path_factory) -> Iterator[t
 
 def test_reads_are_answered_by_the_replica(streaming_replica, service):
     base, token = service
-    replica_connections_close(streaming_replica)
+    # Reads from now on count; the service's connections stay (closing them would make its
+    # next read fail over to the primary, as after the tests that stop the replica).
+    since = replica_clock(streaming_replica)
 
     answers = [get(base, path, token) for path in READS]
 
@@ -183,7 +197,7 @@ def test_reads_are_answered_by_the_replica(streaming_replica, service):
         "spend": 7.0,
     }
     assert len(answers[-1][1].splitlines()) == 1 + 30 * 2 * len(CHANNELS)
-    assert service_read_the_replica(streaming_replica)
+    assert service_read_the_replica(streaming_replica, since)
 
 
 def database_reads(base: str) -> dict[str, float]:
@@ -213,10 +227,11 @@ def test_the_metrics_count_the_reads_of_each_database(streaming_replica, service
 
 
 def test_an_import_is_read_at_once_while_the_replica_lags(streaming_replica, service):
-    base, token = service
+    base, _ = service
+    token = token_get(base, "read write", IMPORTER)
     streaming_replica.replay_pause()
     try:
-        imported = import_post(base, token_get(base, "read write"), measurements_csv(31, 1))
+        imported = import_post(base, token, measurements_csv(31, 1))
         status, body = get(base, "/api/marketing/measurements/?start_date=2021-01-31", token)
         with streaming_replica.replica.connect() as connection:
             on_replica = connection.execute(

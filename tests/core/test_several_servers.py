@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
-import socket
 import uuid
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
@@ -23,7 +23,8 @@ from marketing_op.accounts.services import token_issue
 from tests.factories import TEST_PASSWORD, UserFactory, measurement
 from tests.servers import call, database_url, metric, server_environment, start_server, stop_server
 
-REDIS = ("127.0.0.1", 6379)
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+"""The test run's Redis: ``make test`` starts a throwaway one where none answers."""
 RATE_LIMIT = 20
 SHARES = "/api/marketing/stats/channel-sales-percentages/"
 CACHE_LOOKUPS = "marketing_op_answer_cache_lookups_total"
@@ -33,9 +34,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def redis_answers() -> bool:
     try:
-        with socket.create_connection(REDIS, timeout=1):
-            return True
-    except OSError:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+    except redis.RedisError:
         return False
 
 
@@ -44,13 +44,16 @@ def servers(django_db_setup, tmp_path_factory) -> Iterator[tuple[str, str]]:
     """The two servers' addresses. Both have the production's shared settings: the same
     database, Redis and SECRET_KEY; their Redis keys are removed afterwards."""
     if not redis_answers():
-        pytest.skip("needs Redis at 127.0.0.1:6379, which the servers share")
+        pytest.fail(
+            f"No Redis at {REDIS_URL} for the servers to share: run the tests as make test does"
+            " (scripts/test_database.py starts a throwaway Redis), or set REDIS_URL."
+        )
     if connection.vendor != "postgresql":
         pytest.skip("needs the test run's PostgreSQL server (make test's first run)")
     url = database_url(connection.settings_dict)
     prefix = f"several-servers-{uuid.uuid4().hex[:12]}"
     shared = {
-        "REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0",
+        "REDIS_URL": REDIS_URL,
         "CACHE_KEY_PREFIX": prefix,
         "SECRET_KEY": uuid.uuid4().hex * 2,
         "RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
@@ -67,7 +70,7 @@ def servers(django_db_setup, tmp_path_factory) -> Iterator[tuple[str, str]]:
     finally:
         for process in processes:
             stop_server(process)
-        client = redis.Redis(host=REDIS[0], port=REDIS[1])
+        client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(match=f"{prefix}:*", count=1000):
             client.delete(key)
 

@@ -3,6 +3,7 @@ asking the API with the page's session, and screenshots at both widths."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +23,22 @@ DOLLAR_FILE = (
     "cola,performance,spring push,radio,2023-03-07,432.0,100.5\n"
 )
 """An organisation that counts its spend in US dollars (``create-organization --currency``)."""
+
+
+def whole(number: float) -> int:
+    """``number`` to the nearest whole number, halves away from zero, as the page's
+    ``Intl.NumberFormat`` rounds (Python's ``round`` takes 14.5 to 14; the page shows 15)."""
+    return int(Decimal(number).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def signed_percent(ratio: float) -> str:
+    """``ratio`` as the page's percent change shows it (``Intl.NumberFormat``, one decimal,
+    halves away from zero, ``signDisplay: "exceptZero"``): "+12.3%", "-0.4%", and "0.0%"
+    with no sign for a change that rounds to zero."""
+    shown = (Decimal(ratio) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return "0.0%" if shown == 0 else f"{shown:+}%"
+
+
 WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "height": 800}}
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.dashboard.browser import (
     DOLLAR_FILE,
@@ -28,7 +29,7 @@ from tests.servers import COMMAND, server_environment, start_server, stop_server
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site_environment(
     tmp_path_factory: pytest.TempPathFactory, identity_provider_server: IdentityProvider
 ) -> dict[str, str]:
@@ -63,15 +64,18 @@ def site_environment(
     return environment
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(site_environment: dict[str, str]) -> Iterator[str]:
-    """The real server (``marketing-op serve``) on that database."""
+    """The real server (``marketing-op serve``) on that database. One for the session: the
+    browser tests and the quality tests share it (a minute of setup each under load); each
+    test asks the API for what it expects, so what another test imported changes no
+    expectation."""
     base, _, process = start_server(site_environment)
     yield base
     stop_server(process)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dollar_organization(site: str, site_environment: dict[str, str], tmp_path_factory: Any) -> str:
     """A second organisation on the site, whose spend is in US dollars, with a user and two
     rows; its name."""
@@ -87,10 +91,9 @@ def dollar_organization(site: str, site_environment: dict[str, str], tmp_path_fa
     return DOLLAR_ORGANIZATION
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(site: str) -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="dev dependency missing")
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
         )

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from coloraide import Color
 
-from tests.dashboard.browser import SCREENSHOTS, WIDTHS, Watched, after, api, sign_in
+from tests.dashboard.browser import SCREENSHOTS, WIDTHS, Watched, after, api, sign_in, whole
 
 pytestmark = pytest.mark.browser
 
@@ -324,7 +324,7 @@ def test_numbers_percentages_and_dates_follow_a_german_browser(browser: Any, sit
         )
 
     conversions = page.locator("#figure-conversions").inner_text()
-    assert conversions == f"{round(totals['conversions']):,}".replace(",", ".")
+    assert conversions == f"{whole(totals['conversions']):,}".replace(",", ".")
     assert conversions == intl(totals["conversions"], {"maximumFractionDigits": 0})
     assert "." in conversions  # the demo sells more than a thousand
     roas = page.locator("#figure-roas").inner_text()

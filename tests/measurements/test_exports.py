@@ -456,6 +456,11 @@ def test_an_export_counts_as_one_request_against_the_rate_limit(api_client, auth
     ]
 
     assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert [answer["Content-Type"].split(";")[0] for answer in answers[:3]] == [
+        "text/csv",
+        "application/vnd.apache.parquet",
+        "application/json",
+    ]
 
 
 def test_each_format_has_its_own_etag(api_client, auth, sales):

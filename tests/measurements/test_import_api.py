@@ -394,7 +394,10 @@ def test_the_history_is_paginated(client, write_auth):
 
 
 def test_the_history_needs_a_token(client):
-    assert client.get("/api/marketing/imports/").status_code == 401
+    response = client.get("/api/marketing/imports/")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Missing, invalid or expired credentials."}
 
 
 # --- spend ---------------------------------------------------------------------------------

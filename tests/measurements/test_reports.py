@@ -350,7 +350,10 @@ def test_a_report_of_too_many_rows_is_refused_before_it_is_built(api_client, aut
 
 
 def test_a_report_needs_a_token(api_client, sales):
-    assert api_client.get(REPORTS).status_code == 401
+    response = api_client.get(REPORTS)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Missing, invalid or expired credentials."}
 
 
 def test_a_new_import_changes_the_report_and_its_etag(api_client, auth, organization, sales):

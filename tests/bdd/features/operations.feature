@@ -16,9 +16,10 @@ Feature: Watching the service while it runs
 
   Scenario: Metrics count the answers by endpoint and status
     Given the metrics token is "a-long-random-metrics-token"
+    And my Prometheus has scraped the metrics with the token "a-long-random-metrics-token"
     When I ask for the channel sales percentages
     And my Prometheus scrapes the metrics with the token "a-long-random-metrics-token"
-    Then the metrics count the answer of "/api/marketing/stats/channel-sales-percentages/" with status 200
+    Then the metrics count one more answer of "/api/marketing/stats/channel-sales-percentages/" with status 200
 
   Scenario: Metrics are refused without the token
     Given the metrics token is "a-long-random-metrics-token"
