@@ -63,7 +63,7 @@ test-pgbouncer: $(STAMP) pgbouncer
 fuzz: $(STAMP)
 	$(BIN)/python scripts/test_database.py -- $(BIN)/pytest -n 2 --dist loadfile \
 		tests/test_fuzz.py tests/core/test_fuzz_regressions.py tests/core/test_serve.py \
-		tests/measurements/test_import_cut_off.py
+		tests/core/test_heavy_reports.py tests/measurements/test_import_cut_off.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
