@@ -91,8 +91,11 @@ def dollar_organization(site: str, site_environment: dict[str, str], tmp_path_fa
     return DOLLAR_ORGANIZATION
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(site: str) -> Iterator[Any]:
+    """Chromium for one module: Playwright's sync API keeps an event loop running while it is
+    open, and Django refuses database queries under a running loop, so the tests of other
+    modules that run after these on the same worker must not find it open."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
