@@ -258,10 +258,11 @@ REPORTS_PER_USER = max(1, _env_int("REPORTS_PER_USER", 4))
 """Reports that one user may have computed at once, over every worker (cached answers do
 not count); more wait up to ``REPORT_WAIT_SECONDS``, then get 429 (``core.running_limits``)."""
 REPORT_WAIT_SECONDS = max(0, _env_int("REPORT_WAIT_SECONDS", 5))
-WORKER_THREADS = max(1, _env_int("WORKER_THREADS", 2 * (os.cpu_count() or 1) + 1))
+WORKER_THREADS = max(1, _env_int("WORKER_THREADS", max(8, 2 * (os.cpu_count() or 1) + 1)))
 """Requests that one worker process of ``serve`` runs at once: more than one, so that a
-long report does not make a health check or a cheap page wait behind it. By default two per
-core and one more (5 on two cores): granian warns at every start above that."""
+long report does not make a health check or a cheap page wait behind it. At least 8: with
+granian's rule of thumb (two per core and one more, 5 on two cores) a health check waited
+8.5 s behind eight heavy reports of one user, whose waiting turns hold threads too."""
 WORKER_CACHE_BYTES = _env_int("WORKER_CACHE_BYTES", 64 * 1024 * 1024)
 """The most bytes of cached answers that each server worker keeps a copy of."""
 MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_BYTES", 50 * 1024 * 1024)

@@ -68,11 +68,22 @@ def port_problem(address: str, port: int) -> str | None:
     return None
 
 
+class _ThreadsChosen(logging.Filter):
+    """Drops granian's warning that a worker may run more Python threads than twice the
+    cores plus one: the service chooses more on purpose (``WORKER_THREADS``), because its
+    threads mostly wait, on PostgreSQL or for a user's turn to compute a report, and with
+    five a health check waited 8.5 s behind eight heavy reports of one user."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Configuration allows spawning up to")
+
+
 class ProductionServer(MPServer):
     """granian's server of worker processes, stopped by a signal thread (see the module)."""
 
     def serve(self, *args: Any, **kwargs: Any) -> None:
         """Serve until SIGINT or SIGTERM (SIGHUP: new workers, as granian does)."""
+        logging.getLogger("_granian").addFilter(_ThreadsChosen())
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         threading.Thread(target=self._relay_signals, name="signals", daemon=True).start()
         try:
