@@ -24,6 +24,7 @@ import numpy as np
 
 from marketing_op.measurements.imports.formats import MAX_LINE_CHARS, bounded_lines
 from marketing_op.measurements.imports.problems import ProblemLog, RowProblem, shown, storable
+from marketing_op.measurements.imports.validation import MAX_NAME_LENGTH
 from marketing_op.measurements.names import (
     character_described,
     hidden_character,
@@ -35,7 +36,6 @@ from marketing_op.planning.curves import HillCurve, LogisticCurve, PointsCurve, 
 MAX_DRAWS = 4_000
 MAX_CURVE_ROWS = 2_000_000
 MAX_CURVE_VALUE = 1e15
-MAX_NAME_LENGTH = 200
 PARAMETERS = {
     "points": ("spend", "conversions"),
     "hill": ("beta", "half_saturation", "slope"),
